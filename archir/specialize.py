@@ -1,0 +1,108 @@
+"""Type re-inference and search-space specialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from archir.attrs import AttrError
+from archir.errors import VerifyError
+from archir.ir import Graph, Module
+from archir.opdef import OPS, InferError
+from archir.types import ParamRef, SymbolRef
+
+
+def infer_types(module: Module) -> Module:
+    """Recompute every result type in place, in op order, from the argument types.
+
+    A cell whose callers now pass other types is re-typed to them (all its callers must agree).
+    Used after changing input shapes or attributes; raises ``VerifyError`` naming the op that
+    no longer fits.
+    """
+    from archir.verifier import resolved_attrs
+
+    done: set[str] = set()
+
+    def visit(g: Graph) -> None:
+        for op in g.ops:
+            ins = tuple(v.type for v in op.operands)
+            if op.opdef.infer is not None:
+                try:
+                    types = op.opdef.infer(ins, resolved_attrs(op, module))
+                except InferError as e:
+                    raise VerifyError(f"infer: error: '{op.name}' in @{g.name}"
+                                      f"{f' ({op.loc})' if op.loc else ''}: {e}") from None
+            else:
+                callee = module.graphs[_callee(op, module)]
+                if callee.input_types != ins:
+                    if callee.name in done:
+                        raise VerifyError(f"infer: error: @{callee.name} is called with "
+                                          f"different types from @{g.name}")
+                    for a, t in zip(callee.args, ins):
+                        a.type = t
+                if callee.name not in done:
+                    done.add(callee.name)
+                    visit(callee)
+                types = callee.output_types
+            for r, t in zip(op.results, types):
+                r.type = t
+
+    done.add(module.main.name)
+    visit(module.main)
+    for g in module.graphs.values():
+        if g.name not in done:
+            done.add(g.name)
+            visit(g)
+    return module
+
+
+def _callee(op, module: Module) -> str:
+    ref = op.attrs["callee" if op.name == "call" else "of"]
+    if isinstance(ref, ParamRef):
+        ref = module.params[ref.name].default
+    return ref.name
+
+
+def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
+    """A plain architecture: every ``$param`` fixed, every ``choice`` a call to its pick.
+
+    Raises ``ValueError`` listing every missing, unknown or out-of-domain decision.
+    """
+    problems = [f"missing ${p}" for p in space.params if p not in assignment]
+    problems += [f"unknown ${p}" for p in assignment if p not in space.params]
+    for name, value in assignment.items():
+        param = space.params.get(name)
+        if param is not None and value not in param.domain and SymbolRef(str(value)) not in param.domain:
+            problems.append(f"${name} = {value!r} is not in {list(param.domain)}")
+    if problems:
+        raise ValueError("cannot specialize: " + "; ".join(problems))
+
+    module = space.clone()
+    for _, op in module.walk():
+        for key, v in op.attrs.items():
+            if not isinstance(v, ParamRef):
+                continue
+            value = assignment[v.name]
+            if op.name == "choice":
+                op.opdef = OPS["call"]
+                op.attrs = {"callee": value if isinstance(value, SymbolRef) else SymbolRef(value)}
+                break
+            try:
+                op.attrs[key] = op.opdef.attrs[key].kind(value)
+            except AttrError as e:
+                raise ValueError(f"cannot specialize: ${v.name} on '{op.name}': {e}") from None
+    module.params = {}
+    _drop_unreachable(module)
+    infer_types(module)
+    return module
+
+
+def _drop_unreachable(module: Module) -> None:
+    reachable, todo = set(), [module.main.name]
+    while todo:
+        name = todo.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        todo += [op.attrs["callee"].name for op in module.graphs[name].ops if op.name == "call"]
+    module.graphs = {n: g for n, g in module.graphs.items() if n in reachable}
