@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 import archir.ops  # noqa: F401  (registers the op set)
-from archir.attrs import AttrError
 from archir.errors import VerifyError
 from archir.ir import Graph, Kernel, Module, Operation, Value
 from archir.opdef import OPS, InferError
+from archir.ops.structure import choice_cell
 from archir.types import ParamRef, SymbolRef, TensorType
 
 
@@ -56,7 +56,7 @@ class GraphBuilder:
         try:
             attrs = opdef.normalize_attrs(attrs)
             types = self._infer(kind, opdef, operands, attrs)
-        except (AttrError, InferError) as e:
+        except ValueError as e:  # AttrError, InferError, or a type with a bad dim
             raise VerifyError(f"cannot build '{kind}': {e}") from None
         hints = [name] if len(types) == 1 else [f"{name}.{i}" if name else None
                                                 for i in range(len(types))]
@@ -73,6 +73,8 @@ class GraphBuilder:
         ref = attrs["callee" if kind == "call" else "of"]
         if isinstance(ref, ParamRef):
             ref = self.module.params[ref.name].default if self.module else None
+            if isinstance(ref, SymbolRef):
+                ref = SymbolRef(choice_cell(ref, attrs["variant"]))
         if not isinstance(ref, SymbolRef) or self.module is None or ref.name not in self.module.graphs:
             raise InferError(f"'{kind}' needs a module holding the cell it calls")
         return self.module.graphs[ref.name].output_types

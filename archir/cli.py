@@ -17,6 +17,15 @@ from archir.errors import ParseError, VerifyError
 COMMANDS: dict[str, str] = {
     "verify": "archir.cli_core:configure_verify",
     "print": "archir.cli_core:configure_print",
+    "lower": "archir.frontends.cli:configure_lower",
+    "export": "archir.backends.cli:configure_export",
+    "opt": "archir.passes.cli:configure_opt",
+    "cost": "archir.passes.cli:configure_cost",
+    "show": "archir.passes.targets.cli:configure_show",
+    "detect-fusion": "archir.passes.targets.cli:configure_detect_fusion",
+    "profile": "archir.backends.profile.cli:configure_profile",
+    "predict": "archir.passes.latency.cli:configure_predict",
+    "search": "archir.search.cli:configure_search",
 }
 
 

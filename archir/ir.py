@@ -106,7 +106,7 @@ class Kernel:
 
     __slots__ = ("attrs",)
 
-    def __init__(self, **attrs: Any):
+    def __init__(self, /, **attrs: Any):  # `/`: a stray attribute 'self' is unknown, not a TypeError
         from archir.attrs import AttrError
 
         unknown = sorted(set(attrs) - set(KERNEL_ATTRS))

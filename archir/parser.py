@@ -17,11 +17,18 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 import archir.ops  # noqa: F401  (registers the op set)
 from archir.attrs import AttrError
 from archir.errors import ParseError
-from archir.ir import Graph, Kernel, Module, Operation, Param, Value
+from archir.ir import KERNEL_ATTRS, Graph, Kernel, Module, Operation, Param, Value
 from archir.opdef import lookup
 from archir.types import DType, ParamRef, SymbolRef, TensorType
 
 _UNESCAPE = re.compile(r"\\(.)")
+_DIM = re.compile(r"-?[0-9]+\Z")
+
+
+def _source_line(text: str, line: int) -> str:
+    """Line ``line`` (1-based) as lark counts lines: only ``\\n`` ends one."""
+    lines = text.split("\n")
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
 
 class _Attrs(list):
@@ -36,7 +43,7 @@ class _Callbacks(Transformer):
     """Builds IR objects while the LALR parser reduces; state is per parse (see ``parse``)."""
 
     def reset(self, text: str, filename: str) -> None:
-        self.lines = text.splitlines()
+        self.text = text
         self.filename = filename
         self.graphs: list[Graph] = []
         self.params: dict[str, Param] = {}
@@ -50,12 +57,20 @@ class _Callbacks(Transformer):
     def error(self, message: str, token: Token | None) -> ParseError:
         line = getattr(token, "line", None) or 1
         column = getattr(token, "column", None) or 1
-        source = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return ParseError(message, line, column, source, self.filename)
+        return ParseError(message, line, column, _source_line(self.text, line), self.filename)
 
     # values -----------------------------------------------------------------------------
     def int(self, ch):
-        return int(ch[0])
+        try:
+            return int(ch[0])
+        except ValueError:  # more digits than Python converts
+            raise self.error(f"integer {ch[0][:20]}... is too long", ch[0]) from None
+
+    def ints(self, ch):
+        try:
+            return tuple(int(d) for d in ch[0][1:-1].split(","))
+        except ValueError:  # more digits than Python converts
+            raise self.error(f"integer list {ch[0][:20]}... has a number too long", ch[0]) from None
 
     def float(self, ch):
         return float(ch[0])
@@ -95,11 +110,17 @@ class _Callbacks(Transformer):
         dtype, _, dims = tok[:-1].partition("[")
         try:
             parts = [d.strip() for d in dims.split(",")] if dims.strip() else []
-            shape = tuple(int(d) if d.lstrip("-").isdigit() else d for d in parts)
-            return TensorType(DType(dtype), shape)
+            shape = tuple(int(d) if _DIM.match(d) else d for d in parts)
+        except ValueError:  # more digits than Python converts
+            raise self.error(f"bad type {tok}: a dimension is too long", tok) from None
+        try:
+            dtype = DType(dtype)
+        except ValueError:
+            raise self.error(f"bad type {tok}: unknown dtype '{dtype}'", tok) from None
+        try:
+            return TensorType(dtype, shape)
         except ValueError as e:
-            msg = str(e) if "dimension" in str(e) else f"unknown dtype '{dtype}'"
-            raise self.error(f"bad type {tok}: {msg}", tok) from None
+            raise self.error(f"bad type {tok}: {e}", tok) from None
 
     def loc(self, ch):
         return _Loc(self.string(ch))
@@ -144,12 +165,12 @@ class _Callbacks(Transformer):
         return value
 
     def kernel_header(self, ch):
-        if self.kernel is not None:
-            raise self.error("kernel regions do not nest", None)
+        keyword, attrs = ch
         try:
-            self.kernel = Kernel(**{str(k): v for k, v in ch[0]})
+            self.kernel = Kernel(**{str(k): v for k, v in attrs})
         except AttrError as e:
-            raise self.error(str(e), ch[0][0][0] if ch[0] else None) from None
+            bad = next((k for k, _ in attrs if k not in KERNEL_ATTRS or f"'{k}'" in str(e)), keyword)
+            raise self.error(str(e), bad) from None
 
     def kernel(self, ch):
         self.kernel = None
@@ -170,7 +191,7 @@ class _Callbacks(Transformer):
         try:
             values = opdef.normalize_attrs({str(k): v for k, v in attrs})
         except AttrError as e:
-            bad = next((k for k, _ in attrs if f"'{k}'" in str(e)), name_tok)
+            bad = next((k for k, _ in attrs if k not in opdef.attrs or f"'{k}'" in str(e)), name_tok)
             raise self.error(str(e), bad) from None
         results = ch[:at]
         if len(results) != len(types):
@@ -181,10 +202,11 @@ class _Callbacks(Transformer):
         self.ops.append(op)
 
     def ret(self, ch):
-        outputs = [self.use(c) for c in ch if c is not None]
+        keyword, values = ch[0], [c for c in ch[1:] if c is not None]
+        outputs = [self.use(c) for c in values]
         types = [v.type for v in outputs]
         if types != self.out_types:
-            tok = next((c for c in ch if c is not None), None)
+            tok = values[0] if values else keyword
             raise self.error(
                 f"@{self.graph_name} returns ({', '.join(map(str, types))}) but its signature "
                 f"says ({', '.join(map(str, self.out_types))})", tok)
@@ -204,14 +226,33 @@ _lark = Lark(_GRAMMAR, start="module", parser="lalr", transformer=_callbacks,
 _lock = threading.Lock()
 
 
+# How the terminals whose pattern is a regular expression read in an error message.
+_TERMINALS = {
+    "VALUE": "%value", "SYMBOL": "@name", "PARAM": "$param", "IDENT": "identifier",
+    "INT": "integer", "INTS": "list of integers", "FLOAT": "float", "STRING": "string",
+    "TYPE": "type such as f32[N, 3]", "$END": "end of input",
+}
+
+
+def _terminal(name: str) -> str:
+    if name in _TERMINALS:
+        return _TERMINALS[name]
+    try:
+        pattern = _lark.get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"'{pattern.value}'" if pattern.type == "str" else name
+
+
 def _describe(e: UnexpectedInput) -> str:
     if isinstance(e, UnexpectedToken):
         if e.token.type == "$END":
             return "unexpected end of input"
-        expected = sorted(_lark.get_terminal(t).pattern.value if t.isupper() and not t.startswith(
-            "__") else t for t in e.expected)
+        expected = sorted({_terminal(t) for t in e.expected if t not in _lark.ignore_tokens})
         shown = ", ".join(expected[:6]) + (", ..." if len(expected) > 6 else "")
-        return f"unexpected {e.token.type.lower()} '{e.token}' (expected {shown})"
+        token = _terminal(e.token.type)
+        what = f"'{e.token}'" if token.startswith("'") else f"{token} '{e.token}'"
+        return f"unexpected {what} (expected {shown})"
     if isinstance(e, UnexpectedCharacters):
         return f"unexpected character {e.char!r}"
     if isinstance(e, UnexpectedEOF):
@@ -226,10 +267,13 @@ def parse(text: str, *, verify: bool = True, filename: str = "<text>") -> Module
         try:
             module = _lark.parse(text)
         except UnexpectedInput as e:
-            line = getattr(e, "line", 1) if getattr(e, "line", -1) > 0 else len(text.splitlines())
-            col = getattr(e, "column", 1) if getattr(e, "column", -1) > 0 else 1
-            source = text.splitlines()[line - 1] if text.splitlines() else ""
-            raise ParseError(_describe(e), max(line, 1), max(col, 1), source, filename) from None
+            line, col = getattr(e, "line", -1), getattr(e, "column", -1)
+            if line < 1 or col < 1 or getattr(getattr(e, "token", None), "type", "") == "$END":
+                # The input ended early: point just after its last visible character.
+                body = text.rstrip()
+                line = body.count("\n") + 1
+                col = len(_source_line(body, line)) + 1
+            raise ParseError(_describe(e), line, col, _source_line(text, line), filename) from None
     if verify:
         from archir.verifier import verify as run_verifier
 

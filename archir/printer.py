@@ -6,6 +6,7 @@ the next number. Attributes print in declaration order, defaults omitted.
 
 from __future__ import annotations
 
+import math
 import re
 
 from archir.attrs import format_value
@@ -44,11 +45,17 @@ class Namer:
         return name
 
 
+def _differs(value: object, default: object) -> bool:
+    # -0.0 == 0.0, yet it prints and hashes differently: omitting it would read back as 0.0.
+    return value != default or (type(value) is float and math.copysign(1.0, value) != math.copysign(
+        1.0, default))
+
+
 def format_attrs(attrs: dict, decls: dict) -> str:
     parts = [
         f"{key} = {format_value(attrs[key])}"
         for key, decl in decls.items()
-        if key in attrs and (decl.required or attrs[key] != decl.default)
+        if key in attrs and (decl.required or _differs(attrs[key], decl.default))
     ]
     return " {" + ", ".join(parts) + "}" if parts else ""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from archir.attrs import AttrError
+from archir.attrs import AttrError, format_value
 from archir.errors import VerifyError
 from archir.ir import Graph, Module
-from archir.opdef import OPS, InferError
+from archir.opdef import OPS
+from archir.ops.structure import choice_cell
 from archir.types import ParamRef, SymbolRef
 
 
@@ -29,7 +30,7 @@ def infer_types(module: Module) -> Module:
             if op.opdef.infer is not None:
                 try:
                     types = op.opdef.infer(ins, resolved_attrs(op, module))
-                except InferError as e:
+                except ValueError as e:  # InferError, or a type with a bad dim
                     raise VerifyError(f"infer: error: '{op.name}' in @{g.name}"
                                       f"{f' ({op.loc})' if op.loc else ''}: {e}") from None
             else:
@@ -59,7 +60,7 @@ def infer_types(module: Module) -> Module:
 def _callee(op, module: Module) -> str:
     ref = op.attrs["callee" if op.name == "call" else "of"]
     if isinstance(ref, ParamRef):
-        ref = module.params[ref.name].default
+        return choice_cell(module.params[ref.name].default, op.attrs["variant"])
     return ref.name
 
 
@@ -68,12 +69,14 @@ def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
 
     Raises ``ValueError`` listing every missing, unknown or out-of-domain decision.
     """
+    # A list means the tuple a domain holds: kernel [5, 5] is (5, 5).
+    assignment = {name: _frozen(value) for name, value in assignment.items()}
     problems = [f"missing ${p}" for p in space.params if p not in assignment]
     problems += [f"unknown ${p}" for p in assignment if p not in space.params]
     for name, value in assignment.items():
         param = space.params.get(name)
         if param is not None and value not in param.domain and SymbolRef(str(value)) not in param.domain:
-            problems.append(f"${name} = {value!r} is not in {list(param.domain)}")
+            problems.append(f"${name} = {_show(value)} is not in {_show(param.domain)}")
     if problems:
         raise ValueError("cannot specialize: " + "; ".join(problems))
 
@@ -84,8 +87,9 @@ def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
                 continue
             value = assignment[v.name]
             if op.name == "choice":
+                pick = value if isinstance(value, SymbolRef) else SymbolRef(value)
                 op.opdef = OPS["call"]
-                op.attrs = {"callee": value if isinstance(value, SymbolRef) else SymbolRef(value)}
+                op.attrs = {"callee": SymbolRef(choice_cell(pick, op.attrs["variant"]))}
                 break
             try:
                 op.attrs[key] = op.opdef.attrs[key].kind(value)
@@ -95,6 +99,17 @@ def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
     _drop_unreachable(module)
     infer_types(module)
     return module
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _show(value: Any) -> str:
+    try:
+        return format_value(value)
+    except TypeError:  # not an attribute value at all
+        return repr(value)
 
 
 def _drop_unreachable(module: Module) -> None:

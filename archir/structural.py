@@ -12,6 +12,7 @@ import hashlib
 
 from archir.attrs import format_value
 from archir.ir import Graph, Module, Value
+from archir.ops.structure import choice_cell
 from archir.types import ParamRef, SymbolRef
 
 
@@ -43,6 +44,11 @@ class _Hasher:
                 operands.sort()
             kernel = sorted(op.kernel.attrs.items()) if op.kernel else None
             attrs = tuple((k, self.attr(v)) for k, v in op.attrs.items())
+            if op.name == "choice" and op.attrs["variant"] and isinstance(op.attrs["of"], ParamRef):
+                # a variant site runs other cells than the domain names: hash those
+                picks = self.module.params[op.attrs["of"].name].domain
+                attrs = (("of", tuple(self.attr(SymbolRef(choice_cell(p, op.attrs["variant"])))
+                                      for p in picks)),)
             key = keys[op] = _digest(op.name, attrs, operands, repr(kernel))
             for r in op.results:
                 h[r] = _digest(key, r.index, str(r.type))

@@ -14,6 +14,7 @@ from archir.attrs import AttrError
 from archir.errors import VerifyError
 from archir.ir import KERNEL_ATTRS, Graph, Module, Operation
 from archir.opdef import OPS, InferError
+from archir.ops.structure import choice_cell
 from archir.printer import Namer, format_op
 from archir.types import ParamRef, SymbolRef
 
@@ -100,7 +101,7 @@ class _Verifier:
         if d.infer is not None:
             try:
                 inferred = d.infer(ins, attrs)
-            except InferError as e:
+            except ValueError as e:  # InferError, or a type with a bad dim (out_channels = -1)
                 raise self.fail(g, op, str(e)) from None
             self.expect_types(g, op, inferred)
         else:
@@ -123,8 +124,11 @@ class _Verifier:
                         raise AttrError(f"undeclared param ${value.name}")
                     for choice in param.domain:
                         decl.kind(choice)
-                elif decl.check(value) != value:
-                    raise AttrError(f"value {value!r} is not normalised")
+                else:
+                    normalised = decl.check(value)
+                    # `is` first: nan is normalised but never equal to itself
+                    if normalised is not value and normalised != value:
+                        raise AttrError(f"value {value!r} is not normalised")
             except AttrError as e:
                 raise self.fail(g, op, f"attribute '{key}': {e}") from None
         if op.kernel is not None:
@@ -153,7 +157,9 @@ class _Verifier:
         domain = self.module.params[attr.name].domain
         if not all(isinstance(c, SymbolRef) for c in domain):
             raise self.fail(g, op, f"${attr.name} must list cells (@name)")
-        return [c.name for c in domain]
+        if not isinstance(op.attrs["variant"], str):
+            raise self.fail(g, op, "'variant' must be a string, not a $param")
+        return [choice_cell(c, op.attrs["variant"]) for c in domain]
 
     def call_like(self, g: Graph, op: Operation) -> None:
         for name in self.callees(g, op):
@@ -168,7 +174,10 @@ class _Verifier:
             self.expect_types(g, op, callee.output_types)
 
     def weights(self, g: Graph, op: Operation, ins, attrs) -> None:
-        want = op.opdef.params(ins, attrs) if op.opdef.params else {}
+        try:
+            want = op.opdef.params(ins, attrs) if op.opdef.params else {}
+        except InferError as e:  # e.g. layer_norm weights over a symbolic dim
+            raise self.fail(g, op, f"weights: {e}") from None
         have = {k: tuple(w.shape) for k, w in op.weights.items()}
         if have != {k: tuple(s) for k, s in want.items()}:
             raise self.fail(g, op, f"weights {have} do not match the declared {want}")

@@ -16,6 +16,14 @@ def axis(a: int, rank: int) -> int:
     return a % rank if rank else 0
 
 
+def dim_axis(a: int, rank: int) -> int:
+    """An axis that must name a dimension: a scalar has none (``axis`` lets softmax and
+    reductions take axis 0 or -1 of a scalar, as PyTorch does)."""
+    if rank == 0:
+        raise InferError(f"axis {a} of a scalar: it has no dimensions")
+    return axis(a, rank)
+
+
 def static(d: Dim, what: str) -> int:
     if not isinstance(d, int):
         raise InferError(f"{what} must be static, got symbolic '{d}'")

@@ -56,14 +56,19 @@ declare(
         "causal": Attr(BOOL, False),
         "scale": Attr(FLOAT, 0.0, doc="score scale; 0 means 1/sqrt(head_dim)"),
     },
-    doc="softmax(q·kᵀ·scale + bias)·v per head; kv heads shared by num_heads/num_kv_heads",
+    doc="softmax(q·kᵀ·scale + bias)·v per head; query head h reads kv head "
+        "h // (num_heads/num_kv_heads) (PyTorch's enable_gqa). Query i sees key j iff "
+        "|i - j| < window (when window > 0) and, when causal, j <= i (top-left aligned as "
+        "PyTorch's is_causal).",
 )
 
 
 def _rotary_infer(ins, a):
     (x,) = ins
+    if x.rank != 3 or a["num_heads"] < 1:
+        raise InferError(f"rotary needs (B, S, heads·dim) and num_heads >= 1, got {x}")
     width = static(x.shape[-1], "width")
-    if x.rank != 3 or width % a["num_heads"] or (width // a["num_heads"]) % 2:
+    if width % a["num_heads"] or (width // a["num_heads"]) % 2:
         raise InferError(f"rotary needs (B, S, heads·dim) with an even head dim, got {x}")
     return (x,)
 
@@ -72,7 +77,9 @@ declare(
     "rotary", "x", _rotary_infer, family="position",
     attrs={"num_heads": Attr(INT), "base": Attr(FLOAT, 10000.0),
            "interleaved": Attr(BOOL, False, doc="rotate (even, odd) pairs, else halves")},
-    doc="rotary position embedding (RoPE) applied within each head",
+    doc="rotary position embedding (RoPE) within each head of width d: position p = 0..S-1, "
+        "angle p·base^(-2i/d) for i < d/2; pairs (i, i + d/2) (halves, HF LLaMA's "
+        "rotate_half) or (2i, 2i+1) when interleaved map (a, b) to (a·cos - b·sin, b·cos + a·sin)",
 )
 
 
@@ -85,5 +92,7 @@ def _alibi_infer(ins, a):
 
 declare(
     "alibi", "x", _alibi_infer, family="position", attrs={"num_heads": Attr(INT)},
-    doc="ALiBi attention bias (1, H, S, S) for the sequence of x; feed it to attention",
+    doc="ALiBi attention bias (1, H, S, S) for the sequence of x, bias[h, i, j] = m_h·(j - i) "
+        "with the paper's slopes m_h = 2^(-8(h+1)/H) (H a power of two; otherwise those of the "
+        "nearest lower power n, then every other slope of 2n); feed it to attention",
 )

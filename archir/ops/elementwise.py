@@ -46,7 +46,9 @@ def _binary(result_dtype: DType | None = None):
 for _name in ("add", "mul", "maximum", "minimum"):
     declare(_name, "a b", _binary(), family="binary", commutative=True)
 for _name in ("sub", "div", "pow"):
-    declare(_name, "a b", _binary(), family="binary")
+    # integer division keeps the dtype and rounds toward -inf (PyTorch's //; ONNX Div truncates)
+    declare(_name, "a b", _binary(), family="binary",
+            doc="a / b; integer operands round toward -inf (PyTorch's //)" if _name == "div" else "")
 for _name in ("equal", "less", "greater"):
     declare(_name, "a b", _binary(DType.BOOL), family="binary")
 

@@ -72,6 +72,21 @@ declare("instance_norm", "x", _instance_norm_infer, family="norm",
         params=_per_channel_params)
 
 
+def _lrn_infer(ins, a):
+    _channels(ins[0])
+    if ins[0].rank < 3 or a["size"] < 1:
+        raise InferError(f"lrn needs an input (N, C, spatial...) and size >= 1, got {ins[0]}")
+    return (ins[0],)
+
+
+declare("lrn", "x", _lrn_infer, family="norm",
+        attrs={"size": Attr(INT), "alpha": Attr(FLOAT, 1e-4), "beta": Attr(FLOAT, 0.75),
+               "k": Attr(FLOAT, 1.0)},
+        doc="local response norm across channels (PyTorch's LocalResponseNorm): "
+            "x / (k + alpha/size · Σ x²)^beta, summed over channels c - size//2 .. "
+            "c + (size-1)//2 (zero outside); ONNX LRN is the same for odd sizes")
+
+
 def _pool_infer(ins, a):
     (x,) = ins
     if x.rank != 4:
@@ -150,4 +165,7 @@ declare("resize", "x", _resize_infer, family="data",
         attrs={"size": Attr(DIMS), "mode": Attr(one_of("nearest", "linear", "cubic"), "nearest"),
                "coordinates": Attr(one_of("asymmetric", "half_pixel", "pytorch_half_pixel",
                                           "align_corners"), "asymmetric")},
-        doc="resize the spatial dims to size; nearest with asymmetric coordinates is PyTorch's")
+        doc="resize the spatial dims to size (ONNX Resize): nearest takes the source index "
+            "floor(coordinate) (asymmetric: PyTorch's nearest), cubic uses a = -0.75 "
+            "(PyTorch's bicubic); linear/cubic with half_pixel or align_corners are PyTorch's "
+            "align_corners=False/True")

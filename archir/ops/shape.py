@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archir.attrs import DIMS, INT, Attr, ints
 from archir.opdef import InferError, declare
-from archir.ops._shapes import axis, broadcast, numel, static
+from archir.ops._shapes import axis, broadcast, dim_axis, numel, static
 from archir.types import DType, TensorType
 
 
@@ -61,7 +61,7 @@ def _concat_infer(ins, a):
     if not ins:
         raise InferError("concat needs at least one input")
     first = ins[0]
-    ax = axis(a["axis"], first.rank)
+    ax = dim_axis(a["axis"], first.rank)
     total = 0
     for t in ins:
         rest = [d for i, d in enumerate(t.shape) if i != ax]
@@ -78,7 +78,7 @@ declare("concat", "inputs*", _concat_infer, family="data", attrs={"axis": Attr(I
 
 def _split_infer(ins, a):
     (x,) = ins
-    ax = axis(a["axis"], x.rank)
+    ax = dim_axis(a["axis"], x.rank)
     if sum(a["sizes"]) != static(x.shape[ax], "split dim") or min(a["sizes"], default=0) < 1:
         raise InferError(f"split sizes {list(a['sizes'])} do not add up to dim {x.shape[ax]}")
     return tuple(x.with_shape((*x.shape[:ax], s, *x.shape[ax + 1:])) for s in a["sizes"])
@@ -96,7 +96,7 @@ def _slice_infer(ins, a):
         raise InferError("axes, starts, ends and steps must have one entry per sliced axis")
     shape = list(x.shape)
     for ax, start, end, step in zip(axes, starts, ends, steps):
-        ax = axis(ax, x.rank)
+        ax = dim_axis(ax, x.rank)
         size = static(x.shape[ax], "sliced dim")
         if step == 0:
             raise InferError("slice step 0")
@@ -112,7 +112,7 @@ declare("slice", "x", _slice_infer, family="data",
 
 def _squeeze_infer(ins, a):
     (x,) = ins
-    axes = {axis(i, x.rank) for i in a["axes"]}
+    axes = {dim_axis(i, x.rank) for i in a["axes"]}
     if any(x.shape[i] != 1 for i in axes):
         raise InferError(f"squeeze axes {list(a['axes'])} of {x} are not all 1")
     return (x.with_shape([d for i, d in enumerate(x.shape) if i not in axes]),)
@@ -143,7 +143,7 @@ declare("expand", "x", _expand_infer, family="data", attrs={"shape": Attr(DIMS)}
 
 def _shuffle_infer(ins, a):
     (x,) = ins
-    if x.rank != 4 or static(x.shape[1], "channels") % a["groups"]:
+    if x.rank != 4 or a["groups"] < 1 or static(x.shape[1], "channels") % a["groups"]:
         raise InferError(f"channel_shuffle groups={a['groups']} must divide channels of {x}")
     return (x,)
 
@@ -155,7 +155,7 @@ def _gather_infer(ins, a):
     x, idx = ins
     if idx.dtype not in (DType.I64, DType.I32):
         raise InferError(f"gather indices must be i64 or i32, got {idx.dtype}")
-    ax = axis(a["axis"], x.rank)
+    ax = dim_axis(a["axis"], x.rank)
     return (x.with_shape((*x.shape[:ax], *idx.shape, *x.shape[ax + 1:])),)
 
 

@@ -6,9 +6,9 @@ declarations have no local inference; the verifier checks them against the modul
 
 from __future__ import annotations
 
-from archir.attrs import DIMS, DTYPE, FLOAT, SYM, Attr
+from archir.attrs import DIMS, DTYPE, FLOAT, STR, SYM, Attr
 from archir.opdef import declare
-from archir.types import DType, TensorType
+from archir.types import DType, SymbolRef, TensorType
 
 declare(
     "constant", "", lambda ins, a: (TensorType(a["dtype"], a["shape"]),), family="constant",
@@ -23,5 +23,14 @@ declare(
 )
 declare("call", "inputs*", None, family="call", attrs={"callee": Attr(SYM)},
         doc="run the cell @callee on the inputs")
-declare("choice", "inputs*", None, family="call", attrs={"of": Attr(SYM)},
+declare("choice", "inputs*", None, family="call",
+        attrs={"of": Attr(SYM),
+               "variant": Attr(STR, "", doc="suffix naming the cell for this site: pick @x runs "
+                                            "@x<variant>, so one decision can pick among cells "
+                                            "built for several widths (NAS-Bench-201, DARTS)")},
         doc="one of the cells in the domain of the $param given as `of`; fixed by specialize")
+
+
+def choice_cell(pick: SymbolRef, variant: str) -> str:
+    """The cell a ``choice`` with ``variant`` runs when its param takes the value ``pick``."""
+    return pick.name + variant

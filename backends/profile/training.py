@@ -1,0 +1,71 @@
+"""From stored measurements to training rows: parse each row's IR, compute its features.
+
+The store keeps the IR text of every measured kernel and model, not features: features can
+change with archir, measurements cannot be repeated for free, so a predictor can always be
+retrained from the database with the current feature code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archir.backends.profile.store import MeasurementStore, Row
+from archir.passes.latency.kernel_features import kernel_item
+from archir.passes.latency.kernel_fit import FitParams, ModelRow, TrainRow, fit_kernel_predictor
+from archir.passes.latency.kernel_predictor import KernelPredictor
+
+from archir.ir import Module
+from archir.parser import parse
+
+_PARSED: dict[str, Module] = {}
+
+
+def parsed(row: Row) -> Module:
+    """The row's module, parsed once per process (training runs several times per campaign)."""
+    m = _PARSED.get(row.key)
+    if m is None:
+        m = _PARSED[row.key] = parse(row.ir, verify=False)
+    return m
+
+
+def module_items(module: Module) -> tuple:
+    return tuple(kernel_item(ops) for _, ops in module.main.kernels())
+
+
+def kernel_rows(rows: list[Row]) -> list[TrainRow]:
+    return [TrainRow(r.key, kernel_item(parsed(r).main.ops), r.timing.median_us) for r in rows]
+
+
+@dataclass(frozen=True)
+class LabelledModelRow:
+    row: ModelRow
+    family: str
+
+
+def model_rows(store: MeasurementStore, device: str, target: str,
+               labels: set[str] | None = None) -> list[LabelledModelRow]:
+    out = []
+    for r in store.rows(device, "model", target):
+        if labels is not None and r.label not in labels:
+            continue
+        out.append(LabelledModelRow(ModelRow(r.label, module_items(parsed(r)), r.timing.median_us), r.kind))
+    return out
+
+
+def train(store: MeasurementStore, device: str, target: str, *, calibration_labels: set[str] | None = None,
+          scope: str = "kernel", params: FitParams | None = None,
+          notes: tuple[str, ...] = ()) -> tuple[KernelPredictor, dict[str, float], list[TrainRow]]:
+    """Fit a predictor on everything the store holds for (device, target)."""
+    stored = store.rows(device, scope, target)
+    if not stored:
+        raise ValueError(f"{store.path}: no {scope} measurements for target '{target}' on device {device}")
+    rows = kernel_rows(stored)
+    models = []
+    if scope == "kernel":
+        models = [m.row for m in model_rows(store, device, target, calibration_labels)]
+    fp = store.fingerprint(device)
+    clock = stored[0].timing.clock
+    statistic = "median of thread CPU time per run" if clock == "thread" else "median of wall time per run"
+    predictor, errors = fit_kernel_predictor(target, fp, rows, models, params or FitParams(), notes,
+                                             statistic=statistic)
+    return predictor, errors, rows

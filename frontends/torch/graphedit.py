@@ -1,0 +1,74 @@
+"""Small graph edits for the raising rewrites: reading constants, splicing ops, cleaning up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from archir.builder import GraphBuilder
+from archir.ir import Graph, Operation, Value
+
+
+def const_value(v: Value) -> np.ndarray | None:
+    """The value of a ``constant`` or weighted ``parameter`` op's result, else None."""
+    op = v.owner
+    if op is None:
+        return None
+    if op.name == "constant":
+        return np.full(v.type.shape, op.attrs["value"], dtype=_np_dtype(op.attrs["dtype"].value))
+    if op.name == "parameter" and op.weights and "value" in op.weights:
+        return op.weights["value"]
+    return None
+
+
+def _np_dtype(name: str) -> type:
+    return {"f64": np.float64, "f32": np.float32, "f16": np.float16, "bf16": np.float32,
+            "i64": np.int64, "i32": np.int32, "i8": np.int8, "u8": np.uint8, "bool": np.bool_}[name]
+
+
+class Splicer:
+    """Collects replacements: new ops to insert before an op, and values to substitute.
+
+    Everything is applied at once by ``apply``, so matching can keep reading the original
+    graph while replacements accumulate.
+    """
+
+    def __init__(self, g: Graph):
+        self.g = g
+        self.before: dict[Operation, list[Operation]] = {}
+        self.subst: dict[Value, Value] = {}
+
+    def scratch(self) -> GraphBuilder:
+        return GraphBuilder("scratch")
+
+    def insert(self, anchor: Operation, scratch: GraphBuilder, old: Value, new: Value) -> None:
+        self.before.setdefault(anchor, []).extend(scratch.graph.ops)
+        self.subst[old] = new
+
+    def apply(self) -> bool:
+        if not self.subst:
+            return False
+        ops: list[Operation] = []
+        for op in self.g.ops:
+            ops.extend(self.before.get(op, ()))
+            ops.append(op)
+
+        def resolve(v: Value) -> Value:
+            while v in self.subst:
+                v = self.subst[v]
+            return v
+
+        for op in ops:
+            op.operands = tuple(resolve(v) for v in op.operands)
+        self.g.ops = ops
+        self.g.outputs = [resolve(v) for v in self.g.outputs]
+        return True
+
+
+def single_use(users: dict, v: Value) -> bool:
+    return len(users.get(v, ())) == 1
+
+
+def users_of(users: dict, v: Value) -> Sequence[Operation]:
+    return [op for op, _ in users.get(v, ())]

@@ -1,0 +1,314 @@
+"""``cost`` analysis and ``archir.cost(module)``: MACs, FLOPs, parameters, bytes, peak memory.
+
+Conventions (per sample: a symbolic dim such as the batch ``N`` counts as 1):
+
+* MACs count multiply-accumulates of conv, transposed conv, linear, matmul and attention
+  (q·kᵀ and p·v per head) only. That is what torchvision's published ``_ops`` figures count:
+  they were measured with a dispatch-level FLOP counter (pytorch/vision#6936, after
+  Chillee's counter) mapping only ``mm``/``addmm``/``bmm``/``convolution`` to one FLOP per
+  multiply-add; elementwise, pooling and normalisation ops count zero and bias adds are not
+  counted. A conv is ``out.numel · (C_in/groups) · prod(kernel)``; a transposed conv, as the
+  counter does, ``in.numel · (C_out/groups) · prod(kernel)``; attention counts every
+  (query, key) pair, causal or not (as the counter does for the matmuls), except that local
+  attention (``window``) counts only the pairs inside its window.
+* FLOPs are 2 per MAC plus a per-element estimate for the rest (1 per output element for
+  elementwise ops, 2 for batch_norm, 5 for other norms, 3 for softmax, the window for pools,
+  the input size for reductions and global pools): a roofline figure, not a published one.
+* Parameters come from the op declarations' ``params``, learnable ones only: batch_norm's
+  running statistics are state (torch buffers), and an integer ``parameter`` is an index
+  table, not a weight. Weight bytes count every stored tensor.
+* Peak activation memory walks the ops in order, allocating each result and freeing a buffer
+  after its last use; reshape-like ops alias their input. A ``call`` costs what its callee costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import prod
+
+from archir.passes.base import Pass, PassContext, register
+from archir.passes.naming import graph_op_names
+
+from archir.errors import VerifyError
+from archir.ir import Graph, Module, Operation, Value
+from archir.opdef import InferError
+from archir.ops.structure import choice_cell
+from archir.types import Dim, TensorType
+from archir.verifier import resolved_attrs
+
+_BUFFERS = {"batch_norm": frozenset({"running_mean", "running_var"})}
+_ALIASES = frozenset({"reshape", "flatten", "squeeze", "unsqueeze", "identity", "dropout"})
+
+
+@dataclass(frozen=True)
+class OpCost:
+    graph: str
+    name: str  # the op's printed name (its first result), e.g. "%stem"
+    kind: str
+    macs: int
+    flops: int
+    params: int
+    weight_bytes: int
+    input_bytes: int
+    output_bytes: int
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """FLOPs per byte moved (weights + inputs + outputs)."""
+        return self.flops / max(1, self.weight_bytes + self.input_bytes + self.output_bytes)
+
+
+@dataclass(frozen=True)
+class KindCost:
+    kind: str
+    count: int
+    macs: int
+    flops: int
+    params: int
+
+
+@dataclass(frozen=True)
+class CostReport:
+    ops: tuple[OpCost, ...]  # the main graph's ops in order (a call row holds its callee's totals)
+    macs: int
+    flops: int
+    params: int
+    weight_bytes: int
+    activation_bytes: int  # bytes of every tensor the graph allocates (aliases excluded)
+    peak_activation_bytes: int
+    traffic_bytes: int  # weights + inputs + outputs summed over ops
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        return self.flops / max(1, self.traffic_bytes)
+
+    def by_kind(self) -> list[KindCost]:
+        """Totals per op kind, largest MAC count first."""
+        acc: dict[str, list[int]] = {}
+        for r in self.ops:
+            a = acc.setdefault(r.kind, [0, 0, 0, 0])
+            a[0] += 1
+            a[1] += r.macs
+            a[2] += r.flops
+            a[3] += r.params
+        rows = [KindCost(k, *v) for k, v in acc.items()]
+        return sorted(rows, key=lambda k: (-k.macs, -k.params, k.kind))
+
+
+def _d(dim: Dim) -> int:
+    return dim if isinstance(dim, int) else 1
+
+
+def _numel(t: TensorType) -> int:
+    return t.numel()
+
+
+# --- MACs ---------------------------------------------------------------------------------------
+def _conv_macs(ins: tuple[TensorType, ...], out: TensorType, a) -> int:
+    return _numel(out) * (_d(ins[0].shape[1]) // a["groups"]) * prod(a["kernel"])
+
+
+def _conv_transpose_macs(ins, out, a) -> int:
+    return _numel(ins[0]) * (a["out_channels"] // a["groups"]) * prod(a["kernel"])
+
+
+def _inner_macs(ins, out, a) -> int:
+    return _numel(out) * _d(ins[0].shape[-1])
+
+
+def _window_pairs(s: int, t: int, window: int, causal: bool) -> int:
+    """(query, key) pairs local attention computes: query i sees key j iff |i - j| < window
+    (and j <= i when causal)."""
+    return sum(min(t - 1, i if causal else i + window - 1) - max(0, i - window + 1) + 1
+               for i in range(s) if i - window + 1 <= t - 1)
+
+
+def _attention_shape(ins, a) -> tuple[int, int, int, int, int]:
+    """(batch, heads, (query, key) pairs per head, key width, value width)."""
+    q, k, v = ins[:3]
+    hq, hkv = a["num_heads"], a["num_kv_heads"]
+    b, s, t = _d(q.shape[0]), _d(q.shape[1]), _d(k.shape[1])
+    # a full (or merely causal) attention counts every pair, as a FLOP counter of the
+    # matmuls does; a local window counts the pairs inside it
+    pairs = _window_pairs(s, t, a["window"], a["causal"]) if a["window"] else s * t
+    return b, hq, pairs, _d(q.shape[2]) // hq, _d(v.shape[2]) // hkv
+
+
+def _attention_macs(ins, out, a) -> int:
+    b, h, pairs, dk, dv = _attention_shape(ins, a)
+    return b * h * pairs * (dk + dv)
+
+
+_MACS: dict[str, Callable[..., int]] = {
+    "conv1d": _conv_macs, "conv2d": _conv_macs, "conv_transpose2d": _conv_transpose_macs,
+    "linear": _inner_macs, "matmul": _inner_macs, "attention": _attention_macs,
+}
+
+
+# --- other FLOPs --------------------------------------------------------------------------------
+def _elementwise_flops(op: Operation, ins, out: TensorType, a) -> int:
+    fam = op.opdef.family
+    if fam in ("unary", "binary"):
+        return _numel(out)
+    if op.name == "batch_norm":
+        return 2 * _numel(out)
+    if fam == "norm":
+        return 5 * _numel(out)
+    if fam == "softmax":
+        return 3 * _numel(out)
+    if fam == "reduce" or op.name.startswith(("global_", "adaptive_")):
+        return _numel(ins[0])
+    if fam == "pool":
+        return _numel(out) * prod(a["kernel"])
+    if op.name == "attention":
+        b, h, pairs, _, _ = _attention_shape(ins, a)
+        return 3 * b * h * pairs
+    return 0
+
+
+def _param_counts(op: Operation, ins, a) -> tuple[int, int]:
+    """(learnable parameter count, bytes of every stored tensor)."""
+    if op.opdef.params is None:
+        return 0, 0
+    try:
+        shapes = op.opdef.params(ins, a)
+    except InferError:
+        return 0, 0
+    buffers = _BUFFERS.get(op.name, frozenset())
+    if op.name == "parameter":
+        dtype = a["dtype"]
+        n = prod(_d(d) for d in shapes["value"])
+        return (n if dtype.is_float else 0), n * dtype.itemsize
+    default_size = next((t.dtype.itemsize for t in (*ins, *(r.type for r in op.results))
+                         if t.dtype.is_float), 4)
+    params = nbytes = 0
+    for key, shape in shapes.items():
+        n = prod(_d(d) for d in shape)
+        if key not in buffers:
+            params += n
+        w = op.weights.get(key) if op.weights else None
+        nbytes += n * (w.dtype.itemsize if w is not None else default_size)
+    return params, nbytes
+
+
+@dataclass(frozen=True)
+class _GraphCost:
+    rows: tuple[OpCost, ...]
+    macs: int
+    flops: int
+    params: int
+    weight_bytes: int
+    activation_bytes: int
+    peak: int
+    traffic: int
+    arg_bytes: int
+    out_bytes: int
+
+
+class _Analysis:
+    def __init__(self, module: Module):
+        self.module = module
+        self.graphs: dict[str, _GraphCost] = {}
+
+    def graph(self, g: Graph) -> _GraphCost:
+        if g.name in self.graphs:
+            return self.graphs[g.name]
+        names = graph_op_names(g)
+        rows, extra_peak = [], {}
+        for op in g.ops:
+            ins = tuple(v.type for v in op.operands)
+            in_bytes = sum(t.nbytes() for t in ins)
+            out_bytes = sum(r.type.nbytes() for r in op.results)
+            if op.opdef.infer is None:  # call / choice (at its default): the callee's cost
+                callee = self.graph(self.module.graphs[_callee_name(op, self.module)])
+                extra_peak[op] = max(0, callee.peak - callee.arg_bytes - callee.out_bytes)
+                rows.append(OpCost(g.name, names[op], op.name, callee.macs, callee.flops, callee.params,
+                                   callee.weight_bytes, in_bytes, out_bytes))
+                continue
+            a = resolved_attrs(op, self.module)
+            out = op.results[0].type
+            macs = _MACS[op.name](ins, out, a) if op.name in _MACS else 0
+            flops = 2 * macs + _elementwise_flops(op, ins, out, a)
+            params, wbytes = _param_counts(op, ins, a)
+            rows.append(OpCost(g.name, names[op], op.name, macs, flops, params, wbytes, in_bytes, out_bytes))
+        peak, activation = _liveness(g, extra_peak, self.graphs, self.module)
+        result = _GraphCost(
+            tuple(rows), sum(r.macs for r in rows), sum(r.flops for r in rows),
+            sum(r.params for r in rows), sum(r.weight_bytes for r in rows), activation, peak,
+            sum(r.weight_bytes + r.input_bytes + r.output_bytes for r in rows),
+            sum(a.type.nbytes() for a in g.args), sum(v.type.nbytes() for v in g.outputs),
+        )
+        self.graphs[g.name] = result
+        return result
+
+
+def _callee_name(op: Operation, module: Module) -> str:
+    if op.name == "call":
+        return op.attrs["callee"].name
+    # a choice costs what its default pick costs (search spaces are costed at their defaults)
+    return choice_cell(module.params[op.attrs["of"].name].default, op.attrs["variant"])
+
+
+def _liveness(g: Graph, extra_peak: dict[Operation, int], graphs: dict[str, _GraphCost],
+              module: Module) -> tuple[int, int]:
+    """(peak bytes of live buffers, bytes of all buffers allocated) walking ops in order."""
+    root: dict[Value, Value] = {}
+    for op in g.ops:
+        if op.name in _ALIASES:
+            root[op.results[0]] = root.get(op.operands[0], op.operands[0])
+    end = len(g.ops)
+    last: dict[Value, int] = {}
+    for i, op in enumerate(g.ops):
+        for v in op.operands:
+            b = root.get(v, v)
+            last[b] = max(last.get(b, -1), i)
+    for v in g.outputs:
+        last[root.get(v, v)] = end
+    live = sum(a.type.nbytes() for a in g.args)
+    allocated, peak = 0, live
+    frees: dict[int, int] = {}
+    for a in g.args:
+        frees[last.get(a, -1)] = frees.get(last.get(a, -1), 0) + a.type.nbytes()
+    live -= frees.pop(-1, 0)
+    for i, op in enumerate(g.ops):
+        for r in op.results:
+            if r in root:
+                continue
+            size = r.type.nbytes()
+            if op.opdef.infer is not None:  # a call's buffers count through its callee, below
+                allocated += size
+            live += size
+            at = last.get(r, i)
+            frees[at] = frees.get(at, 0) + size
+        if op.opdef.infer is None:
+            allocated += graphs[_callee_name(op, module)].activation_bytes
+        peak = max(peak, live + extra_peak.get(op, 0))
+        live -= frees.pop(i, 0)
+    return peak, allocated
+
+
+def analyse(module: Module) -> CostReport:
+    """The cost of ``module``'s main graph (cells counted once per call)."""
+    try:
+        main = _Analysis(module).graph(module.main)
+    except KeyError as e:
+        raise VerifyError(f"cost: error: module has no graph {e}") from None
+    return CostReport(main.rows, main.macs, main.flops, main.params, main.weight_bytes,
+                      main.activation_bytes, main.peak, main.traffic)
+
+
+def cost(module: Module) -> CostReport:
+    """Per-op and total MACs, FLOPs, parameters, weight and activation bytes, peak memory."""
+    return analyse(module)
+
+
+@register
+@dataclass(frozen=True)
+class Cost(Pass):
+    name = "cost"
+    summary = "analysis: MACs, FLOPs, params, bytes and peak memory (stored as a CostReport)"
+
+    def run(self, module: Module, ctx: PassContext) -> bool:
+        ctx.analyses[CostReport] = analyse(module)
+        return False

@@ -1,0 +1,161 @@
+"""Ground truth for ``ort-cpu``: the graph onnxruntime actually runs, mapped back to IR ops.
+
+The module is emitted with ``archir.to_onnx`` (tensor names are the printed value names) and
+optimised by onnxruntime, which saves the graph it will run. Every node of that graph is a
+kernel; the IR ops it covers are found by names: a fused node keeps the output name of the
+last op it swallowed and the names in between disappear, so walking back from its outputs
+through vanished tensors reaches every original node it absorbed. Nodes that onnxruntime
+invents (the Reshape/Gemm/Reshape of a 3-D MatMul+Add) cover what their consumers cover.
+IR ops that no node covers were folded away (constants, identities, shape arithmetic).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from archir.ir import Module, Operation
+from archir.printer import print_module
+
+LEVELS = ("basic", "extended", "all")
+
+
+@dataclass(frozen=True)
+class OrtKernel:
+    op_type: str  # domain-qualified when not the default domain: com.microsoft.FusedConv
+    name: str
+    ops: frozenset[Operation]
+
+
+@dataclass(frozen=True)
+class OrtGraph:
+    kernels: tuple[OrtKernel, ...]
+    onnx_nodes: int  # nodes before optimisation
+
+    def groups(self) -> list[tuple[frozenset[Operation], int, tuple[str, ...]]]:
+        """IR op groups onnxruntime runs together, with the kernels each takes and their types."""
+        parent: dict[Operation, Operation] = {}
+
+        def find(op: Operation) -> Operation:
+            while parent.setdefault(op, op) is not op:
+                op = parent[op]
+            return op
+
+        for k in self.kernels:
+            ops = list(k.ops)
+            for op in ops[1:]:
+                parent[find(op)] = find(ops[0])
+        members: dict[Operation, set[Operation]] = defaultdict(set)
+        for k in self.kernels:
+            for op in k.ops:
+                members[find(op)].add(op)
+        counts: dict[Operation, list[str]] = defaultdict(list)
+        for k in self.kernels:
+            if k.ops:
+                counts[find(next(iter(k.ops)))].append(k.op_type)
+        return [(frozenset(members[root]), len(types), tuple(types)) for root, types in counts.items()]
+
+
+def _session(model_path: Path, level: str, out_path: Path) -> None:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    so.optimized_model_filepath = str(out_path)
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 3
+    ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+
+
+def ort_graph(module: Module, level: str = "extended") -> OrtGraph:
+    """The kernels onnxruntime (CPU EP) runs for ``module``'s main graph at ``level``."""
+    import onnx
+
+    from archir.backends.onnx import to_onnx
+
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+    main = module.main
+    if any(op.name in ("call", "choice") for op in main.ops):
+        raise ValueError("ground truth needs a flat main graph (inline cells first)")
+    model = to_onnx(module)
+    _, namers = print_module(module)
+    by_name: dict[str, Operation] = {namers[main.name](r): op for op in main.ops for r in op.results}
+    with tempfile.TemporaryDirectory() as tmp:
+        source, path = Path(tmp) / "model.onnx", Path(tmp) / "optimized.onnx"
+        # past protobuf's 2 GB the weights must live beside the model (vit_h_14, regnet_y_128gf)
+        onnx.save_model(model, str(source), save_as_external_data=model.ByteSize() > 1 << 30,
+                        location="weights.bin")
+        _session(source, level, path)
+        optimized = onnx.load(str(path), load_external_data=False)
+    return OrtGraph(_map(model.graph, optimized.graph, by_name), len(model.graph.node))
+
+
+def _node_ops(graph, by_name: dict[str, Operation]) -> dict[int, Operation]:
+    """The IR op each original ONNX node was emitted for (helpers belong to their consumer)."""
+    consumers: dict[str, list[int]] = defaultdict(list)
+    for i, n in enumerate(graph.node):
+        for t in n.input:
+            consumers[t].append(i)
+    owner: dict[int, Operation] = {}
+    for i in reversed(range(len(graph.node))):
+        n = graph.node[i]
+        op = next((by_name[t] for t in n.output if t in by_name), None)
+        if op is None:
+            op = next((owner[j] for t in n.output for j in consumers[t] if j in owner), None)
+        if op is not None:
+            owner[i] = op
+    return owner
+
+
+def _map(orig, opt, by_name: dict[str, Operation]) -> tuple[OrtKernel, ...]:
+    owner = _node_ops(orig, by_name)
+    producer = {t: i for i, n in enumerate(orig.node) for t in n.output}
+    alive = {t for n in opt.node for t in (*n.input, *n.output)} | {o.name for o in opt.output}
+    covered: list[set[Operation]] = []
+    for n in opt.node:
+        ops: set[Operation] = set()
+        stack = [producer[t] for t in n.output if t in producer]
+        seen: set[int] = set()
+        while stack:
+            i = stack.pop()
+            if i in seen:
+                continue
+            seen.add(i)
+            if i in owner:
+                ops.add(owner[i])
+            stack.extend(producer[t] for t in orig.node[i].input if t in producer and t not in alive)
+        covered.append(ops)
+    # invented nodes cover what their consumers (else producers) cover
+    users: dict[str, list[int]] = defaultdict(list)
+    makers: dict[str, int] = {}
+    for i, n in enumerate(opt.node):
+        for t in n.input:
+            users[t].append(i)
+        for t in n.output:
+            makers[t] = i
+    for direction in ("consumers", "producers"):
+        changed = True
+        while changed:
+            changed = False
+            for i, n in enumerate(opt.node):
+                if covered[i]:
+                    continue
+                if direction == "consumers":
+                    near = [j for t in n.output for j in users[t]]
+                else:
+                    near = [makers[t] for t in n.input if t in makers]
+                j = next((j for j in near if covered[j]), None)
+                if j is not None:
+                    covered[i] = set(covered[j])
+                    changed = True
+    return tuple(
+        OrtKernel(f"{n.domain}.{n.op_type}" if n.domain else n.op_type, n.name, frozenset(ops))
+        for n, ops in zip(opt.node, covered)
+    )

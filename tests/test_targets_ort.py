@@ -1,0 +1,135 @@
+"""ort-cpu reproduces the graph onnxruntime runs (ORT_ENABLE_EXTENDED): op by op for every fusion
+and split in the rules, and for a representative subset of torchvision models (small inputs).
+The full table over all 80 models is benchmarks/ort_fusion_report.py -> docs/ort_fusion.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from archir import GraphBuilder, Module, TensorType
+from archir.passes.targets import compile_for, kernels
+from archir.passes.targets.ort_compare import compare
+
+pytest.importorskip("onnxruntime")
+
+
+def conv(b, x, **kw):
+    return b.conv2d(x, out_channels=16, kernel=3, padding=1, **kw)
+
+
+def slices(b, x, ranges):
+    return tuple(b.slice(x, axes=(1,), starts=(s,), ends=(e,)) for s, e in ranges)
+
+
+CASES = {
+    "conv-bn-relu6": (lambda b, x: b.relu6(b.batch_norm(conv(b, x))), 1),
+    "conv-leaky": (lambda b, x: b.leaky_relu(conv(b, x)), 1),
+    "conv-hardsigmoid": (lambda b, x: b.hardsigmoid(conv(b, x)), 1),
+    "conv-mul-scalar": (lambda b, x: b.mul(conv(b, x), b.constant(value=0.5)), 1),
+    "conv-add-channel-relu": (lambda b, x: b.relu(b.add(conv(b, x), b.parameter(shape=(16, 1, 1)))), 1),
+    "conv-add-scalar": (lambda b, x: b.add(conv(b, x), b.constant(value=1.0)), 2),
+    "conv-gelu": (lambda b, x: b.gelu(conv(b, x)), 6),
+    "conv-hardswish": (lambda b, x: b.hardswish(conv(b, x)), 3),
+    "silu": (lambda b, x: b.silu(x), 1),
+    "x-times-sigmoid": (lambda b, x: b.mul(x, b.sigmoid(x)), 1),
+    "residual-add-relu": (lambda b, x: b.relu(b.add(x, b.relu(x))), 3),
+    "standalone-bn-relu": (lambda b, x: b.relu(b.batch_norm(b.relu(x))), 3),
+    "dropout": (lambda b, x: b.relu(b.dropout(b.relu(x))), 2),
+    "channel-shuffle": (lambda b, x: b.channel_shuffle(x, groups=2), 3),
+    "adaptive-pool": (lambda b, x: b.adaptive_avg_pool2d(x, output_size=(3, 3)), 14),
+    "adaptive-pool-identity": (lambda b, x: b.relu(b.adaptive_avg_pool2d(b.relu(x), output_size=(8, 8))), 2),
+    "rsqrt": (lambda b, x: b.rsqrt(b.relu(x)), 3),
+    "two-slices-are-a-split": (lambda b, x: slices(b, b.relu(x), [(0, 8), (8, 16)]), 2),
+    "partial-slices": (lambda b, x: slices(b, b.relu(x), [(0, 4), (4, 8)]), 3),
+    "transposes-cancel": (lambda b, x: b.transpose(b.mul(b.transpose(b.relu(x), perm=(0, 2, 3, 1)),
+                                                         b.constant(value=2.0)), perm=(0, 3, 1, 2)), 2),
+    "transposes-merge": (lambda b, x: b.transpose(b.transpose(b.relu(x), perm=(0, 2, 3, 1)),
+                                                  perm=(0, 2, 3, 1)), 2),
+    "flatten-unsqueeze": (lambda b, x: b.unsqueeze(b.flatten(b.relu(x)), axes=(0,)), 2),
+    "transpose-matmul": (lambda b, x: b.matmul(x, b.transpose(x, perm=(0, 1, 3, 2))), 1),
+    "matmul-scale": (lambda b, x: b.mul(b.matmul(x, x), b.constant(value=0.5)), 1),
+}
+SEQ = {
+    "gemm-relu": (lambda b, x: b.relu(b.linear(x, out_features=32)), 1, (2, 16)),
+    "gemm-relu6": (lambda b, x: b.relu6(b.linear(x, out_features=32)), 2, (2, 16)),
+    "linear-3d": (lambda b, x: b.linear(x, out_features=32), 3, (2, 5, 16)),
+    "linear-3d-no-bias": (lambda b, x: b.linear(x, out_features=32, bias=False), 1, (2, 5, 16)),
+    "reshape-linear-reshape": (lambda b, x: b.reshape(
+        b.linear(b.reshape(x, shape=(2, 5, 16)), out_features=32), shape=(2, 5, 4, 8)), 3, (2, 80)),
+    "skip-layer-norm": (lambda b, x: b.layer_norm(b.add(x, b.relu(x))), 2, (2, 5, 16)),
+    "rms-norm": (lambda b, x: b.rms_norm(x), 6, (2, 5, 16)),
+    "attention": (lambda b, x: b.attention(x, x, x, num_heads=2, num_kv_heads=2), 8, (2, 5, 16)),
+    "attention-causal": (lambda b, x: b.attention(x, x, x, num_heads=2, num_kv_heads=2, causal=True), 9,
+                         (2, 5, 16)),
+    "attention-gqa": (lambda b, x: b.attention(x, b.linear(x, out_features=8),
+                                               b.linear(x, out_features=8), num_heads=2, num_kv_heads=1),
+                      21, (2, 5, 16)),
+}
+
+
+def build(fn, shape):
+    b = GraphBuilder("main")
+    x = b.arg(TensorType("f32", shape), "x")
+    y = fn(b, x)
+    b.ret(*(y if isinstance(y, tuple) else (y,)))
+    return Module([b.graph])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rules_match_onnxruntime_on_patterns(case):
+    fn, launches = CASES[case]
+    m = build(fn, (1, 16, 8, 8))
+    result = compare(m)
+    assert result.match, result.differences
+    assert result.ort_kernels == launches
+
+
+@pytest.mark.parametrize("case", sorted(SEQ))
+def test_rules_match_onnxruntime_on_sequence_patterns(case):
+    fn, launches, shape = SEQ[case]
+    result = compare(build(fn, shape))
+    assert result.match, result.differences
+    assert result.ort_kernels == launches
+
+
+def test_impl_names_are_onnxruntime_op_types():
+    m = build(lambda b, x: b.mul(x, b.sigmoid(b.relu(b.batch_norm(conv(b, x))))), (1, 16, 8, 8))
+    assert [k.impl for k in kernels(compile_for(m, "ort-cpu"))] == ["FusedConv", "Sigmoid", "Mul"]
+    m = build(lambda b, x: b.mul(b.relu(x), b.sigmoid(b.relu(x))), (1, 16, 8, 8))
+    assert "QuickGelu" not in [k.impl for k in kernels(compile_for(m, "ort-cpu"))]  # two different relus
+
+
+TORCHVISION = {
+    "resnet18": 64, "mobilenet_v3_small": 64, "shufflenet_v2_x0_5": 64, "efficientnet_b0": 64,
+    "densenet121": 64,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_torchvision_models_match(name):
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    import archir
+
+    torch.manual_seed(0)
+    model = torchvision.models.get_model(name, weights=None).eval()
+    size = TORCHVISION[name]
+    with torch.no_grad():
+        m = archir.from_torch(model, (torch.randn(1, 3, size, size),))
+    result = compare(m)
+    assert result.match, result.differences[:5]
+
+
+def test_small_vision_transformer_matches():
+    torch = pytest.importorskip("torch")
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    import archir
+
+    torch.manual_seed(0)
+    vit = VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=2, hidden_dim=32,
+                            mlp_dim=64, num_classes=10).eval()
+    with torch.no_grad():
+        m = archir.from_torch(vit, (torch.randn(1, 3, 32, 32),))
+    result = compare(m)
+    assert result.match, result.differences[:5]
