@@ -20,11 +20,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from archir.passes.base import PassError
-from archir.passes.channel_plan import ChannelPlan
-
 from archir.ir import Graph, Kernel, Operation, Value
 from archir.opdef import OPS
+from archir.passes.base import PassError
+from archir.passes.channel_plan import ChannelPlan
 
 _ABSORBED = frozenset({"unary", "norm"})
 _CONSTANT = ("constant", "parameter")

@@ -26,10 +26,9 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from archir.passes.base import PassError
-
 from archir.ir import Graph, Operation, Value
 from archir.ops._shapes import axis as norm_axis
+from archir.passes.base import PassError
 
 _GLOBAL_POOLS = ("global_avg_pool", "global_max_pool")
 _SAME_CHANNELS = frozenset({"unary", "norm", "softmax", "pool"})

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from archir.io import load
 from archir.passes.base import PASSES, PassError
 from archir.passes.cost import CostReport, cost
 from archir.passes.instruments import PrintIR, Timing
 from archir.passes.manager import PassManager
 from archir.passes.pipeline import PipelineError
-
-from archir.io import load
 from archir.printer import to_text
 
 

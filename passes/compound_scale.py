@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archir.errors import VerifyError
+from archir.ir import Module, Operation
 from archir.passes.base import Pass, PassContext, PassError, register
 from archir.passes.blocks import scale_depth
 from archir.passes.channel_plan import ChannelPlan
 from archir.passes.naming import op_names
 from archir.passes.set_input_shape import retype_inputs
-
-from archir.errors import VerifyError
-from archir.ir import Module, Operation
 from archir.specialize import infer_types
 
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
-
-from archir.passes.base import Pass, PassContext, register
-from archir.passes.naming import graph_op_names
+from typing import NamedTuple
 
 from archir.errors import VerifyError
 from archir.ir import Graph, Module, Operation, Value
 from archir.opdef import InferError
 from archir.ops.structure import choice_cell
+from archir.passes.base import Pass, PassContext, register
+from archir.passes.naming import graph_op_names
 from archir.types import Dim, TensorType
 from archir.verifier import resolved_attrs
 
@@ -41,8 +41,9 @@ _BUFFERS = {"batch_norm": frozenset({"running_mean", "running_var"})}
 _ALIASES = frozenset({"reshape", "flatten", "squeeze", "unsqueeze", "identity", "dropout"})
 
 
-@dataclass(frozen=True)
-class OpCost:
+class OpCost(NamedTuple):
+    """One op's row: an immutable typed record (a NamedTuple: cheap to build per op)."""
+
     graph: str
     name: str  # the op's printed name (its first result), e.g. "%stem"
     kind: str
@@ -148,20 +149,20 @@ _MACS: dict[str, Callable[..., int]] = {
 
 # --- other FLOPs --------------------------------------------------------------------------------
 def _elementwise_flops(op: Operation, ins, out: TensorType, a) -> int:
-    fam = op.opdef.family
-    if fam in ("unary", "binary"):
+    fam, kind = op.opdef.family, op.opdef.name
+    if fam == "unary" or fam == "binary":
         return _numel(out)
-    if op.name == "batch_norm":
+    if kind == "batch_norm":
         return 2 * _numel(out)
     if fam == "norm":
         return 5 * _numel(out)
     if fam == "softmax":
         return 3 * _numel(out)
-    if fam == "reduce" or op.name.startswith(("global_", "adaptive_")):
+    if fam == "reduce" or kind.startswith(("global_", "adaptive_")):
         return _numel(ins[0])
     if fam == "pool":
         return _numel(out) * prod(a["kernel"])
-    if op.name == "attention":
+    if kind == "attention":
         b, h, pairs, _, _ = _attention_shape(ins, a)
         return 3 * b * h * pairs
     return 0
@@ -215,30 +216,40 @@ class _Analysis:
         if g.name in self.graphs:
             return self.graphs[g.name]
         names = graph_op_names(g)
-        rows, extra_peak = [], {}
+        size = {v: v.type.nbytes() for v in g.args}
         for op in g.ops:
-            ins = tuple(v.type for v in op.operands)
-            in_bytes = sum(t.nbytes() for t in ins)
-            out_bytes = sum(r.type.nbytes() for r in op.results)
-            if op.opdef.infer is None:  # call / choice (at its default): the callee's cost
+            for r in op.results:
+                size[r] = r.type.nbytes()
+        searched = bool(self.module.params)
+        rows, extra_peak = [], {}
+        macs_total = flops_total = params_total = wbytes_total = traffic = 0
+        for op in g.ops:
+            opdef = op.opdef
+            kind = opdef.name
+            ins = tuple([v.type for v in op.operands])
+            in_bytes = sum([size.get(v, 0) for v in op.operands])
+            out_bytes = sum([size[r] for r in op.results])
+            if opdef.infer is None:  # call / choice (at its default): the callee's cost
                 callee = self.graph(self.module.graphs[_callee_name(op, self.module)])
                 extra_peak[op] = max(0, callee.peak - callee.arg_bytes - callee.out_bytes)
-                rows.append(OpCost(g.name, names[op], op.name, callee.macs, callee.flops, callee.params,
-                                   callee.weight_bytes, in_bytes, out_bytes))
-                continue
-            a = resolved_attrs(op, self.module)
-            out = op.results[0].type
-            macs = _MACS[op.name](ins, out, a) if op.name in _MACS else 0
-            flops = 2 * macs + _elementwise_flops(op, ins, out, a)
-            params, wbytes = _param_counts(op, ins, a)
-            rows.append(OpCost(g.name, names[op], op.name, macs, flops, params, wbytes, in_bytes, out_bytes))
-        peak, activation = _liveness(g, extra_peak, self.graphs, self.module)
-        result = _GraphCost(
-            tuple(rows), sum(r.macs for r in rows), sum(r.flops for r in rows),
-            sum(r.params for r in rows), sum(r.weight_bytes for r in rows), activation, peak,
-            sum(r.weight_bytes + r.input_bytes + r.output_bytes for r in rows),
-            sum(a.type.nbytes() for a in g.args), sum(v.type.nbytes() for v in g.outputs),
-        )
+                macs, flops, params, wbytes = callee.macs, callee.flops, callee.params, callee.weight_bytes
+            else:
+                a = resolved_attrs(op, self.module) if searched else op.attrs
+                out = op.results[0].type
+                count = _MACS.get(kind)
+                macs = count(ins, out, a) if count is not None else 0
+                flops = 2 * macs + _elementwise_flops(op, ins, out, a)
+                params, wbytes = _param_counts(op, ins, a) if opdef.params is not None else (0, 0)
+            rows.append(OpCost(g.name, names[op], kind, macs, flops, params, wbytes, in_bytes, out_bytes))
+            macs_total += macs
+            flops_total += flops
+            params_total += params
+            wbytes_total += wbytes
+            traffic += wbytes + in_bytes + out_bytes
+        peak, activation = _liveness(g, size, extra_peak, self.graphs, self.module)
+        result = _GraphCost(tuple(rows), macs_total, flops_total, params_total, wbytes_total, activation,
+                            peak, traffic, sum(size[a] for a in g.args),
+                            sum(size.get(v, 0) for v in g.outputs))
         self.graphs[g.name] = result
         return result
 
@@ -250,8 +261,8 @@ def _callee_name(op: Operation, module: Module) -> str:
     return choice_cell(module.params[op.attrs["of"].name].default, op.attrs["variant"])
 
 
-def _liveness(g: Graph, extra_peak: dict[Operation, int], graphs: dict[str, _GraphCost],
-              module: Module) -> tuple[int, int]:
+def _liveness(g: Graph, size: dict[Value, int], extra_peak: dict[Operation, int],
+              graphs: dict[str, _GraphCost], module: Module) -> tuple[int, int]:
     """(peak bytes of live buffers, bytes of all buffers allocated) walking ops in order."""
     root: dict[Value, Value] = {}
     for op in g.ops:
@@ -261,26 +272,25 @@ def _liveness(g: Graph, extra_peak: dict[Operation, int], graphs: dict[str, _Gra
     last: dict[Value, int] = {}
     for i, op in enumerate(g.ops):
         for v in op.operands:
-            b = root.get(v, v)
-            last[b] = max(last.get(b, -1), i)
+            last[root.get(v, v)] = i  # ops come in order: the latest use wins
     for v in g.outputs:
         last[root.get(v, v)] = end
-    live = sum(a.type.nbytes() for a in g.args)
+    live = sum(size[a] for a in g.args)
     allocated, peak = 0, live
     frees: dict[int, int] = {}
     for a in g.args:
-        frees[last.get(a, -1)] = frees.get(last.get(a, -1), 0) + a.type.nbytes()
+        frees[last.get(a, -1)] = frees.get(last.get(a, -1), 0) + size[a]
     live -= frees.pop(-1, 0)
     for i, op in enumerate(g.ops):
         for r in op.results:
             if r in root:
                 continue
-            size = r.type.nbytes()
+            n = size[r]
             if op.opdef.infer is not None:  # a call's buffers count through its callee, below
-                allocated += size
-            live += size
+                allocated += n
+            live += n
             at = last.get(r, i)
-            frees[at] = frees.get(at, 0) + size
+            frees[at] = frees.get(at, 0) + n
         if op.opdef.infer is None:
             allocated += graphs[_callee_name(op, module)].activation_bytes
         peak = max(peak, live + extra_peak.get(op, 0))

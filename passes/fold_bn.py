@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from archir.passes.base import Pass, PassContext, register
-from archir.passes.rewrite import Rewriter, apply_patterns, pattern
 
 from archir.ir import Module, Operation
+from archir.passes.base import Pass, PassContext, register
+from archir.passes.rewrite import Rewriter, apply_patterns, pattern
 
 _PRODUCERS = ("conv1d", "conv2d", "linear")
 
@@ -48,7 +48,8 @@ def _fold(bn: Operation, rw: Rewriter, weightless: bool) -> bool:
     if producer.weights is None and not weightless:
         return False
     weights = _folded_weights(producer, bn) if producer.weights is not None else None
-    new = rw.copy_op(producer, {"bias": True}, before=bn, weights=weights)
+    # a bias never changes a conv's or linear's result type
+    new = rw.copy_op(producer, {"bias": True}, before=bn, weights=weights, same_types=True)
     if new.result.name_hint is None:
         new.result.name_hint = bn.result.name_hint
     rw.replace_op(bn, [new.result])

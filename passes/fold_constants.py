@@ -15,9 +15,9 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from archir.passes.rewrite import Pattern, Rewriter, pattern
 
 from archir.ir import Operation
+from archir.passes.rewrite import Pattern, Rewriter, pattern
 from archir.types import DType
 
 _NP_DTYPES = {DType.F64: np.float64, DType.F32: np.float32, DType.F16: np.float16}

@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from archir.passes.base import Pass, PassError
-
 from archir.errors import VerifyError
 from archir.ir import Module
+from archir.passes.base import Pass, PassError
 from archir.printer import to_text
 from archir.verifier import verify
 

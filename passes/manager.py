@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from archir.errors import VerifyError
+from archir.ir import Module
 from archir.passes.base import Pass, PassContext, PassError
 from archir.passes.instruments import Instrument, VerifyEach
 from archir.passes.pipeline import format_pipeline, parse_pipeline
-
-from archir.errors import VerifyError
-from archir.ir import Module
 from archir.verifier import verify
 
 

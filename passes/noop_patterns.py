@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import math
 
-from archir.passes.rewrite import Pattern, Rewriter, pattern
-
 from archir.ir import Operation
+from archir.passes.rewrite import Pattern, Rewriter, pattern
 
 
 def _forward(op: Operation, rw: Rewriter) -> bool:

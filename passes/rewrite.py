@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from archir.passes.base import PassError
 
 from archir.attrs import AttrError
 from archir.ir import Graph, Module, Operation, Value
 from archir.opdef import OPS, InferError
+from archir.passes.base import PassError
 
 Rewrite = Callable[[Operation, "Rewriter"], bool]
 
@@ -104,10 +104,12 @@ class Rewriter:
         return op
 
     def copy_op(self, op: Operation, changes: Mapping[str, Any] | None = None, *, before: Operation,
-                weights: Mapping[str, np.ndarray] | None = None) -> Operation:
+                weights: Mapping[str, np.ndarray] | None = None, same_types: bool = False) -> Operation:
         """A copy of ``op`` (same operands) with some attributes changed, placed before ``before``.
 
-        Only the changed attributes are checked: the rest are already normalised.
+        Only the changed attributes are checked: the rest are already normalised. With
+        ``same_types`` the caller vouches that the change cannot alter the result types (a conv's
+        bias flag), which saves re-inference; the verifier still checks it when asked.
         """
         attrs = dict(op.attrs)
         try:
@@ -116,7 +118,8 @@ class Rewriter:
                 if decl is None:
                     raise AttrError(f"'{op.name}' has no attribute '{key}'")
                 attrs[key] = decl.check(value)
-            types = op.opdef.infer(tuple(v.type for v in op.operands), attrs)
+            types = ([r.type for r in op.results] if same_types
+                     else op.opdef.infer(tuple(v.type for v in op.operands), attrs))
         except (AttrError, InferError) as e:
             raise PassError(f"a rewrite built an invalid '{op.name}': {e}") from None
         new = Operation(op.opdef, op.operands, attrs, types, loc=op.loc, kernel=before.kernel,

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from archir.passes.base import Pass, PassContext, PassError, register
-from archir.passes.naming import describe, op_names
-
 from archir.errors import VerifyError
 from archir.ir import Module, Operation
 from archir.opdef import InferError
+from archir.passes.base import Pass, PassContext, PassError, register
+from archir.passes.naming import describe, op_names
 from archir.specialize import infer_types
 from archir.types import TensorType
 from archir.verifier import resolved_attrs

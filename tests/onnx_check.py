@@ -21,6 +21,7 @@ def session(model: onnx.ModelProto | str | Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # unused-initializer notices from the zoo files are noise
     options.intra_op_num_threads = 2
+    options.add_session_config_entry("session.disable_prepacking", "1")  # no second copy of VGG's weights
     source = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 

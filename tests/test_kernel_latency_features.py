@@ -35,7 +35,8 @@ def test_conv_features_follow_the_geometry():
     cfg = kernel_configs(block(cin=16, cout=32, hw=28, stride=2))[0]
     f = feats(cfg.ops)
     assert f["family"] == "conv" and cfg.kind == "conv-relu" and cfg.impl == "FusedConv"
-    assert (f["cin"], f["cout"], f["hin"], f["hout"], f["kh"], f["sh"], f["groups"]) == (16, 32, 28, 14, 3, 2, 1)
+    geometry = (f["cin"], f["cout"], f["hin"], f["hout"], f["kh"], f["sh"], f["groups"])
+    assert geometry == (16, 32, 28, 14, 3, 2, 1)
     assert f["macs"] == 14 * 14 * 32 * 16 * 9
     assert f["flops"] == 2 * f["macs"] + 14 * 14 * 32  # the fused relu counts one per element
     assert f["gemm_m"] == 14 * 14 and f["gemm_n"] == 32 and f["gemm_k"] == 16 * 9
@@ -123,3 +124,39 @@ def test_perturb_keeps_structure_and_depthwise_consistency():
     new = next(n for n in (perturb(residual, rng) for _ in range(10)) if n is not None)
     a, b = new.module.main.args
     assert a.type == b.type  # both inputs of the add were remapped together
+
+
+def test_region_keys_are_exact():
+    from archir.passes.latency.kernel_keys import regions
+
+    def keys(m):
+        return [key for _, _, key in regions(m.main)]
+
+    assert keys(block()) == keys(block())
+    assert keys(block(hw=56))[0] != keys(block())[0]  # a shape
+    assert keys(block(stride=2))[0] != keys(block())[0]  # an attribute
+    # wiring: one kernel relu -> add, the add reading relu twice or relu and the kernel's input
+    def fused(second_is_input: bool) -> Module:
+        b = GraphBuilder("main")
+        x = b.arg(TensorType("f32", (1, 8, 8, 8)), "x")
+        with b.kernel(target="ort-cpu", impl="Add"):
+            y = b.relu(x)
+            out = b.add(y, x if second_is_input else y)
+        b.ret(out)
+        return Module([b.graph])
+
+    same, other = fused(False), fused(True)
+    assert feats(same.main.ops)["n_inputs"] != feats(other.main.ops)["n_inputs"]
+    assert keys(same)[-1] != keys(other)[-1]
+
+
+def test_primitives_cover_families_a_cnn_corpus_may_lack():
+    from archir.passes.latency.sampling import corpus_shapes, primitive_configs
+
+    shapes = corpus_shapes(collect([("a", block()), ("b", block(cin=32, cout=64, hw=14))], "ort-cpu"))
+    assert (16, 28) in shapes and (64, 14) in shapes
+    configs = primitive_configs("ort-cpu", shapes, random.Random(0), per_primitive=2)
+    families = {kernel_family(c.ops) for c in configs}
+    assert {"norm", "softmax", "pool", "gap", "elementwise", "data", "dwconv", "dense"} <= families
+    for c in configs:
+        verify(c.module)

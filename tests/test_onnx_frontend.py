@@ -250,3 +250,13 @@ def test_inconsistent_dim_params_are_sanitised_to_symbols():
     model = make_model([node("Relu", ["x"], ["y"])], {"x": ("batch size", "2*s")}, ["y"])
     module = archir.from_onnx(model)
     assert str(module.main.input_types[0]) == "f32[batch_size, d2_s]"
+
+
+def test_imported_weights_survive_save_and_load(tmp_path):
+    model, _ = CASES["binary_broadcast_variadic"]
+    module = archir.from_onnx(model)
+    assert any(op.name == "parameter" and op.weights for op in module.main.ops)
+    archir.save(module, tmp_path / "net.air")
+    loaded = archir.load(tmp_path / "net.air")
+    x = R.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(run(archir.to_onnx(loaded), x)[0], run(archir.to_onnx(module), x)[0])

@@ -11,11 +11,11 @@ import itertools
 
 import numpy as np
 import pytest
-from archir.passes import run_pipeline
 
 import archir
 from archir import GraphBuilder, Module, TensorType
 from archir.ops._shapes import pads_of
+from archir.passes import run_pipeline
 
 RNG = np.random.default_rng(0)
 

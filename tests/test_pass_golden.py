@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from archir.passes import PassError, PipelineError, run_pipeline
 
 import archir
+from archir.passes import PassError, PipelineError, run_pipeline
 
 GOLDEN = Path(__file__).parent / "golden" / "passes"
 IDEMPOTENT = ("canonicalize", "fold-bn")  # passes whose output is their own fixed point

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
+import archir
+from archir import GraphBuilder, Module, TensorType
 from archir.passes import (
     PASSES,
     Pass,
@@ -23,9 +26,6 @@ from archir.passes import (
 )
 from archir.passes.cost import CostReport
 from archir.passes.rewrite import Rewriter, apply_patterns
-
-import archir
-from archir import GraphBuilder, Module, TensorType
 
 TEXT = """graph @main(%x: f32[N, 3, 8, 8]) -> (f32[N, 8, 8, 8]) {
   %c = conv2d(%x) {out_channels = 8, kernel = [3, 3], padding = [1, 1], bias = false} : f32[N, 8, 8, 8]

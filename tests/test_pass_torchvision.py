@@ -32,14 +32,21 @@ def _from_torch():
         pytest.skip(f"archir.from_torch is not available yet: {e}")
 
 
-def _build(name: str) -> tuple[torch.nn.Module, str]:
+def _build(name: str, size: int) -> tuple[torch.nn.Module, str]:
     """The model without weights: on the meta device when its constructor allows it."""
+    # a ViT's position embedding is sized for its weights' resolution (518 for vit_h_14's
+    # first weights); torchvision sets it from the weights, which are not loaded here
+    kwargs = {"image_size": size} if name.startswith("vit_") else {}
+    if name in ("googlenet", "inception_v3"):
+        # built as their weights build them: without the training-only auxiliary heads, whose
+        # parameters the eval-mode forward never uses (and torchvision does not count)
+        kwargs.update(aux_logits=False, init_weights=False)
     try:
         with torch.device("meta"):
-            return torchvision.models.get_model(name).eval(), "meta"
+            return torchvision.models.get_model(name, **kwargs).eval(), "meta"
     except (NotImplementedError, RuntimeError):
         # RegNet computes its widths with tensor arithmetic, which meta tensors cannot do
-        return torchvision.models.get_model(name).eval(), "cpu"
+        return torchvision.models.get_model(name, **kwargs).eval(), "cpu"
 
 
 def test_the_model_list_is_the_one_the_task_names():
@@ -52,7 +59,7 @@ def test_params_and_macs_match_torchvision(name: str):
     from_torch = _from_torch()
     weights = next(iter(torchvision.models.get_model_weights(name)))
     size = weights.transforms().crop_size[0]
-    model, device = _build(name)
+    model, device = _build(name, size)
     module = from_torch(model, (torch.zeros(1, 3, size, size, device=device),), weights=False)
     report = archir.cost(module)
     assert report.params == sum(p.numel() for p in model.parameters())

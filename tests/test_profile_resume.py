@@ -9,12 +9,12 @@ import sys
 import textwrap
 
 import pytest
+
+from archir import GraphBuilder, Module, TensorType
 from archir.backends.profile.profiler import Profiler, Task
 from archir.backends.profile.runtimes import OrtRuntime
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import TimingPolicy
-
-from archir import GraphBuilder, Module, TensorType
 from archir.passes.latency.kernel_module import kernel_configs
 from archir.passes.targets import compile_for
 

@@ -4,6 +4,7 @@ import sqlite3
 import time
 
 import pytest
+
 from archir.backends.profile.store import MeasurementStore, StoreError
 from archir.backends.profile.timing import Timing, TimingPolicy, summarize, time_runs
 from archir.passes.latency.device import Fingerprint, cpu_fingerprint, machine_fingerprint

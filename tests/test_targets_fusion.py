@@ -249,3 +249,18 @@ def test_fusion_reorders_ops_to_keep_kernels_contiguous():
     archir.verify(fused)
     assert [k.op_names for k in kernels(fused)] == [("sigmoid",), ("conv2d", "relu", "add")]
     assert [op.name for op in m.main.ops] == ["conv2d", "sigmoid", "relu", "add"]  # input untouched
+
+
+@pytest.mark.parametrize("name, gpu, cpu", [("resnet18", 23, 31), ("mobilenet_v2", 54, 64)])
+def test_nnmeter_whole_network_kernel_counts(name, gpu, cpu):
+    """mobile-gpu-rules.md §8: nn-Meter's detector gives ResNet-18 23 (GPU) vs 31 (CPU) kernels
+    and MobileNetV2 54 vs 64; the delegate linking and the fixed pair rules agree."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+
+    torch.manual_seed(0)
+    model = torchvision.models.get_model(name, weights=None).eval()
+    with torch.no_grad():
+        m = archir.from_torch(model, (torch.randn(1, 3, 224, 224),))
+    assert len(kernels(compile_for(m, "adreno640"))) == gpu
+    assert len(kernels(compile_for(m, "tflite-cpu"))) == cpu

@@ -45,7 +45,8 @@ CASES = {
                                                          b.constant(value=2.0)), perm=(0, 3, 1, 2)), 2),
     "transposes-merge": (lambda b, x: b.transpose(b.transpose(b.relu(x), perm=(0, 2, 3, 1)),
                                                   perm=(0, 2, 3, 1)), 2),
-    "flatten-unsqueeze": (lambda b, x: b.unsqueeze(b.flatten(b.relu(x)), axes=(0,)), 2),
+    "flatten-unsqueeze": (lambda b, x: b.unsqueeze(b.flatten(b.relu(x)), axes=(0,)), 3),
+    "reshape-unsqueeze": (lambda b, x: b.unsqueeze(b.reshape(b.relu(x), shape=(1, 1024)), axes=(0,)), 2),
     "transpose-matmul": (lambda b, x: b.matmul(x, b.transpose(x, perm=(0, 1, 3, 2))), 1),
     "matmul-scale": (lambda b, x: b.mul(b.matmul(x, x), b.constant(value=0.5)), 1),
 }
@@ -133,3 +134,14 @@ def test_small_vision_transformer_matches():
         m = archir.from_torch(vit, (torch.randn(1, 3, 32, 32),))
     result = compare(m)
     assert result.match, result.differences[:5]
+
+
+def test_transpose_moves_through_a_splitting_reshape():
+    def build_fn(b, x):
+        y = b.transpose(b.relu(x), perm=(0, 2, 1, 3))  # (1, 4, 6, 8) -> (1, 6, 4, 8)
+        y = b.reshape(y, shape=(1, 2, 3, 4, 2, 4))
+        return b.relu(b.transpose(y, perm=(0, 5, 1, 3, 2, 4)))
+
+    result = compare(build(build_fn, (1, 4, 6, 8)))
+    assert result.match, result.differences
+    assert result.ort_kernels == 4

@@ -80,8 +80,8 @@ def attention(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
         mask = em.one("Add", [mask, ins[3]]) if mask else ins[3]
     if em.opset >= 23:
         return em.node("Attention", [*ins[:3], *([mask] if mask else [])], em.outs(op)[:1],
-                       q_num_heads=hq, kv_num_heads=hkv, scale=scale,
-                       is_causal=1 if causal_only else 0)
+                       q_num_heads=hq, kv_num_heads=hkv, scale=a["scale"] or None,  # default 1/√d
+                       is_causal=1 if causal_only else None)
     qh = em.one("Transpose", [em.one("Reshape", [ins[0], em.ints([0, 0, hq, d])])], perm=[0, 2, 1, 3])
     kh = em.one("Transpose", [em.one("Reshape", [ins[1], em.ints([0, 0, hkv, d])])], perm=[0, 2, 3, 1])
     vh = em.one("Transpose", [em.one("Reshape", [ins[2], em.ints([0, 0, hkv, dv])])], perm=[0, 2, 1, 3])

@@ -78,7 +78,11 @@ def to_onnx(module: Module, *, opset: int = DEFAULT_OPSET, check: bool = True) -
     model.producer_name = "archir"
     model.ir_version = helper.find_min_ir_version_for(list(model.opset_import))
     if check:
-        check_model(model, em.big)
+        try:
+            check_model(model, em.big)
+        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+            # e.g. a bf16 conv below opset 22: ONNX's own type constraints
+            raise EmitError(f"the emitted model fails onnx.checker at opset {opset}: {e}") from None
     return model
 
 

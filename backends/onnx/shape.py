@@ -11,7 +11,15 @@ from archir.ops._shapes import axis as norm_axis
 INT64_MIN = -(2**63)
 
 
-@emitter("reshape", "flatten")
+@emitter("flatten")
+def flatten(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
+    rank = op.operands[0].type.rank
+    if norm_axis(op.attrs["start"], rank) == 1 and norm_axis(op.attrs["end"], rank) == rank - 1:
+        return em.node("Flatten", ins, em.outs(op), axis=1)  # ONNX's Flatten makes exactly this 2-D
+    return reshape(em, op, ins)
+
+
+@emitter("reshape")
 def reshape(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
     # the result type holds the resolved shape (-1 inferred, symbols kept)
     shape, allowzero = em.shape(op.results[0].type.shape, like=(ins[0], op.operands[0].type))

@@ -15,7 +15,6 @@ _PLAIN = {
     "softplus": "Softplus", "exp": "Exp", "log": "Log", "sqrt": "Sqrt", "neg": "Neg", "abs": "Abs",
     "erf": "Erf", "sin": "Sin", "cos": "Cos", "reciprocal": "Reciprocal", "floor": "Floor",
     "ceil": "Ceil", "sign": "Sign", "identity": "Identity",
-    "dropout": "Identity",  # inference: dropout passes values through
 }
 
 
@@ -38,6 +37,13 @@ def clip(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
     while bounds and not bounds[-1]:
         bounds.pop()
     return em.node("Clip", [ins[0], *bounds], em.outs(op))
+
+
+@emitter("dropout")
+def dropout(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
+    # kept as Dropout (an identity at inference) so the architecture survives a round trip
+    ratio = em.scalar(op.attrs["p"], op.operands[0].type)
+    return em.node("Dropout", [ins[0], ratio], em.outs(op))
 
 
 @emitter("hardsigmoid")

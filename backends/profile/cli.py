@@ -82,8 +82,9 @@ def _has_gpu() -> bool:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from archir.backends.profile.campaign import Campaign, CampaignSettings
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from archir.backends.profile.campaign import Campaign, CampaignSettings
 
     try:
         target = get_target(args.target)
@@ -116,7 +117,8 @@ def _profile(args: argparse.Namespace) -> int:
     for family, m in sorted(p.families.items()):
         print(f"  {family:<12} {m.rows:5d} rows, out-of-fold median error {m.cv_rel_error:.1%}")
     c = p.calibration
-    print(f"calibration: model = {c.scale:.3f}·Σkernels + {c.per_kernel_us:.2f} µs/kernel + "
+    floor = "no weight floor" if c.weight_gbs == float("inf") else f"weights stream at {c.weight_gbs:g} GB/s"
+    print(f"calibration: model = {c.scale:.3f}·Σ kernels ({floor}) + {c.per_kernel_us:.2f} µs/kernel + "
           f"{c.intercept_us:.1f} µs ({c.models} models, leave-one-out median error {c.rel_error:.1%})")
     if result.lowering_failures:
         print(f"models not lowered ({len(result.lowering_failures)}): " + "; ".join(result.lowering_failures))

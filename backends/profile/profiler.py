@@ -16,9 +16,8 @@ from functools import cached_property
 from archir.backends.profile.runtimes import Runtime
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import Timing, TimingPolicy, time_runs
-from archir.passes.latency.kernel_module import KernelConfig
-
 from archir.ir import Module
+from archir.passes.latency.kernel_module import KernelConfig
 from archir.printer import to_text
 from archir.structural import structural_hash
 
@@ -38,6 +37,15 @@ class Task:
     @cached_property
     def text(self) -> str:
         return to_text(self.module)
+
+    @classmethod
+    def whole_model(cls, module: Module, family: str, label: str, target: str, repeat: int = 0) -> Task:
+        """A whole model; ``repeat`` > 0 names a further pass over the same model (measured
+        at another time, so that a burst of load on the machine does not decide its latency)."""
+        task = cls("model", module, family, label, target)
+        if repeat:
+            task.__dict__["key"] = f"{structural_hash(module)}#{repeat}"
+        return task
 
     @classmethod
     def of_config(cls, cfg: KernelConfig, scope: str, label: str, target: str) -> Task:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
 from archir.backends.profile.timing import Clock
+from archir.ir import Module
 from archir.passes.latency.device import Fingerprint, machine_fingerprint
 from archir.passes.targets import Target, get_target
-
-from archir.ir import Module
 from archir.types import DType, TensorType
 
 Runner = Callable[[], object]
@@ -97,6 +97,7 @@ class OrtRuntime:
 
     def prepare(self, module: Module) -> Runner:
         import onnxruntime as ort
+
         from archir.backends.onnx import to_onnx
 
         model = to_onnx(module, check=False)
@@ -139,6 +140,7 @@ class TorchRuntime:
 
     def prepare(self, module: Module) -> Runner:
         import torch
+
         from archir.backends.torch import to_torch
 
         if self.device == "cuda" and not torch.cuda.is_available():

@@ -7,15 +7,15 @@ retrained from the database with the current feature code.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from archir.backends.profile.store import MeasurementStore, Row
+from archir.ir import Module
+from archir.parser import parse
 from archir.passes.latency.kernel_features import kernel_item
 from archir.passes.latency.kernel_fit import FitParams, ModelRow, TrainRow, fit_kernel_predictor
 from archir.passes.latency.kernel_predictor import KernelPredictor
-
-from archir.ir import Module
-from archir.parser import parse
 
 _PARSED: dict[str, Module] = {}
 
@@ -42,13 +42,21 @@ class LabelledModelRow:
     family: str
 
 
+def model_latencies(store: MeasurementStore, device: str, target: str) -> dict[str, tuple[Row, float]]:
+    """Per model (key without the pass suffix): a row and the median of its passes' medians."""
+    passes: dict[str, list[Row]] = {}
+    for r in store.rows(device, "model", target):
+        passes.setdefault(r.key.split("#")[0], []).append(r)
+    return {k: (rows[0], statistics.median(r.timing.median_us for r in rows)) for k, rows in passes.items()}
+
+
 def model_rows(store: MeasurementStore, device: str, target: str,
                labels: set[str] | None = None) -> list[LabelledModelRow]:
     out = []
-    for r in store.rows(device, "model", target):
-        if labels is not None and r.label not in labels:
+    for row, y in model_latencies(store, device, target).values():
+        if labels is not None and row.label not in labels:
             continue
-        out.append(LabelledModelRow(ModelRow(r.label, module_items(parsed(r)), r.timing.median_us), r.kind))
+        out.append(LabelledModelRow(ModelRow(row.label, module_items(parsed(row)), y), row.kind))
     return out
 
 

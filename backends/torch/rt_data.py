@@ -105,6 +105,7 @@ def avg_pool2d_padded(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[in
 
 def take(x: torch.Tensor, indices: torch.Tensor, axis: int) -> torch.Tensor:
     """numpy.take: out = x[:axis] + indices.shape + x[axis + 1:]; negative indices count from the end."""
+    axis = axis % x.dim()  # the reshape below slices the shape by position
     n = x.shape[axis]
     flat = indices.reshape(-1).long()
     flat = torch.where(flat < 0, flat + n, flat)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,7 @@ from onnx import helper
 
 from archir.builder import GraphBuilder
 from archir.frontends.errors import FrontendError
-from archir.frontends.onnx.dtypes import from_numpy
+from archir.frontends.onnx.dtypes import from_numpy, to_numpy
 from archir.ir import Value
 from archir.types import Dim, TensorType
 
@@ -32,9 +31,9 @@ class Node:
         for a in self.proto.attribute:
             v = helper.get_attribute_value(a)
             if a.type == onnx.AttributeProto.FLOAT:
-                v = float(str(np.float32(v)))  # 1e-05, not 9.999999747378752e-06, same float32
+                v = f32_float(v)
             elif a.type == onnx.AttributeProto.FLOATS:
-                v = [float(str(np.float32(x))) for x in v]
+                v = [f32_float(x) for x in v]
             elif isinstance(v, bytes):
                 v = v.decode()
             elif isinstance(v, list) and v and isinstance(v[0], bytes):
@@ -72,30 +71,28 @@ def hint(name: str) -> str:
 
 
 class Symbols:
-    """ONNX dim_params mapped to valid, distinct IR symbols."""
+    """ONNX dim_params mapped to valid, distinct IR symbols, plus fresh ones for unnamed dims."""
 
     def __init__(self) -> None:
         self.map: dict[str, str] = {}
-        self._fresh = 0
+        self._taken: set[str] = set()
 
     def __call__(self, dim_param: str) -> str:
         if dim_param not in self.map:
             sym = _NOT_SYMBOL.sub("_", dim_param) or "d"
-            if sym[0].isdigit():
-                sym = "d" + sym
-            base, n = sym, 0
-            while sym in self.map.values():
-                n += 1
-                sym = f"{base}_{n}"
-            self.map[dim_param] = sym
+            self.map[dim_param] = self._claim("d" + sym if sym[0].isdigit() else sym)
         return self.map[dim_param]
 
     def fresh(self) -> str:
-        while f"unk{self._fresh}" in self.map.values():
-            self._fresh += 1
-        name = f"unk{self._fresh}"
-        self.map[f"\0{name}"] = name
-        return name
+        return self._claim("unk")
+
+    def _claim(self, base: str) -> str:
+        sym, n = base, 0
+        while sym in self._taken:
+            n += 1
+            sym = f"{base}_{n}"
+        self._taken.add(sym)
+        return sym
 
 
 InferredShape = tuple[int | str | None, ...] | None
@@ -130,6 +127,15 @@ class Context:
                                    "(an initializer or a foldable subgraph)")
         return value
 
+    def scalar(self, node: Node, i: int, what: str, default: float) -> float:
+        """A constant scalar input as a float (float32 at its shortest: 0.1, not 0.100000001)."""
+        if not node.input(i):
+            return default
+        value = self.need_const(node, i, what).reshape(-1)
+        if value.size != 1:
+            raise self.error(node, f"{what} must be one value, got {value.size}")
+        return f32_float(value[0]) if value.dtype == np.float32 else float(value[0])
+
     def ints(self, node: Node, i: int, what: str) -> list[int] | None:
         """A constant integer input as a list; None when the optional input is absent."""
         if not node.input(i):
@@ -157,14 +163,13 @@ class Context:
         float (it survives the text round trip), else a ``parameter`` holding the array."""
         array = np.asarray(array)
         if like is not None:
-            from archir.frontends.onnx.dtypes import to_numpy
-
             array = array.astype(to_numpy(like.type.dtype))
         dtype = from_numpy(array.dtype, name or "constant")
         label = hint(name) if name else None
         flat = array.reshape(-1)
         if flat.size and (flat == flat[0]).all() and _exact_float(flat[0]):
-            return self.b.constant(value=float(flat[0]), dtype=dtype, shape=array.shape, name=label)
+            value = f32_float(flat[0]) if array.dtype == np.float32 else float(flat[0])
+            return self.b.constant(value=value, dtype=dtype, shape=array.shape, name=label)
         return self.b.parameter(shape=array.shape, dtype=dtype, weights={"value": array}, name=label)
 
     def bind(self, name: str, value: Value) -> None:
@@ -191,17 +196,11 @@ class Context:
         return self.value(name).type
 
 
+def f32_float(v: Any) -> float:
+    """The shortest float that is the same float32: 1e-05, not 9.999999747378752e-06."""
+    return float(str(np.float32(v)))
+
+
 def _exact_float(v: Any) -> bool:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return False
-    return np.isfinite(f) and f == v or np.isinf(f)
-
-
-def static_dims(t: TensorType, node: Node, ctx: Context, axes: Sequence[int] | None = None) -> list[int]:
-    """The dims of ``t`` (or of ``axes``), which must be static for this conversion."""
-    picked = [t.shape[a] for a in axes] if axes is not None else list(t.shape)
-    if not all(isinstance(d, int) for d in picked):
-        raise ctx.error(node, f"needs static dims here, got {t}")
-    return picked  # type: ignore[return-value]
+    """Whether a Python float holds ``v`` exactly (not NaN; not a huge int64)."""
+    return not np.isnan(float(v)) and float(v) == v

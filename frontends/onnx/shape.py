@@ -253,7 +253,7 @@ def pad_attrs(ctx: Context, node: Node) -> None:
 
 @converter("Pad", since=11)
 def pad_inputs(ctx: Context, node: Node) -> None:
-    value = ctx.need_const(node, 2, "constant_value").item() if node.input(2) else 0.0
+    value = ctx.scalar(node, 2, "constant_value", 0.0)
     _pad(ctx, node, ctx.ints(node, 1, "pads"), value, ctx.ints(node, 3, "axes"))
 
 

@@ -92,8 +92,8 @@ def clip_attrs(ctx: Context, node: Node) -> None:
 
 @converter("Clip", since=11)
 def clip_inputs(ctx: Context, node: Node) -> None:
-    lo = ctx.need_const(node, 1, "min").item() if node.input(1) else -math.inf
-    hi = ctx.need_const(node, 2, "max").item() if node.input(2) else math.inf
+    lo = ctx.scalar(node, 1, "min", -math.inf)
+    hi = ctx.scalar(node, 2, "max", math.inf)
     _clip(ctx, node, lo, hi)
 
 
@@ -111,9 +111,9 @@ def dropout_attrs(ctx: Context, node: Node) -> None:
 
 @converter("Dropout", since=12)
 def dropout_inputs(ctx: Context, node: Node) -> None:
-    if node.input(2) and ctx.need_const(node, 2, "training_mode").item():
+    if ctx.scalar(node, 2, "training_mode", 0.0):
         raise ctx.error(node, "training-mode dropout is not supported")
-    ratio = ctx.need_const(node, 1, "ratio").item() if node.input(1) else 0.5
+    ratio = ctx.scalar(node, 1, "ratio", 0.5)
     _dropout(ctx, node, ratio)
 
 

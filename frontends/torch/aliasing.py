@@ -90,8 +90,7 @@ def needs_functionalization(graph: fx.Graph, const: set[fx.Node]) -> str | None:
     return None
 
 
-def mutated_placeholders(graph: fx.Graph) -> set[fx.Node]:
-    """Weight placeholders that an in-place op writes (through views): lowering must copy
-    them rather than change the user's model."""
-    return {alias_root(n) for n in graph.nodes
-            if n.op == "call_function" and is_inplace(n) and alias_root(n).op == "placeholder"}
+def written_placeholders(graph: fx.Graph) -> list[fx.Node]:
+    """Graph inputs that an in-place op writes, directly or through a view."""
+    roots = [alias_root(n) for n in graph.nodes if n.op == "call_function" and is_inplace(n)]
+    return list(dict.fromkeys(r for r in roots if r.op == "placeholder"))

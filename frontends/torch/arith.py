@@ -117,3 +117,8 @@ def masked_fill(cx, a):
     x = cx.em.cast(cx.value(a["self"]), dtype)
     fill = cx.em.cast(cx.value(a["value"], like=dtype), dtype)
     return cx.em.op("where", cx.value(a["mask"]), fill, x)
+
+
+@converts("aten.floor_divide.default", "aten.floor_divide.Scalar")
+def floor_divide(cx, a):
+    return div(cx, {**a, "rounding_mode": "floor"})

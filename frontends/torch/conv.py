@@ -127,6 +127,21 @@ def addmm(cx, a):
     return cx.em.op("add", _matmul(cx, x, cx.value(a["mat2"])), cx.value(a["self"]))
 
 
+@converts("aten.baddbmm.default")
+def baddbmm(cx, a):
+    em = cx.em
+    dtype = cx.type_of(cx.node).dtype
+    y = em.op("matmul", cx.value(a["batch1"]), cx.value(a["batch2"]))
+    if a["alpha"] != 1:
+        y = em.op("mul", y, em.scalar(a["alpha"], dtype))
+    if a["beta"] == 0:
+        return y
+    x = cx.value(a["self"], like=dtype)
+    if a["beta"] != 1:
+        x = em.op("mul", x, em.scalar(a["beta"], dtype))
+    return em.op("add", y, x)
+
+
 def _einsum_check(cx, a):
     try:
         specs, out = _parse_einsum(a["equation"], [cx.type_of(t).rank for t in a["tensors"]])

@@ -24,6 +24,16 @@ def torch_dtype(dtype: DType) -> torch.dtype:
     return _TO_TORCH[dtype]
 
 
+_NUMPY = {DType.F64: np.float64, DType.F32: np.float32, DType.F16: np.float16,
+          DType.BF16: np.float32, DType.I64: np.int64, DType.I32: np.int32, DType.I8: np.int8,
+          DType.U8: np.uint8, DType.BOOL: np.bool_}
+
+
+def numpy_dtype(dtype: DType) -> type:
+    """The numpy dtype weights of an IR dtype are stored in (bf16 widened to float32)."""
+    return _NUMPY[DType(dtype)]
+
+
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     """A read-only numpy view of a tensor's data.
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from archir.builder import GraphBuilder
+from archir.frontends.torch.dtypes import numpy_dtype
 from archir.ir import Value
 from archir.types import DType
 
@@ -34,6 +35,8 @@ class Emitter:
     def array(self, value: np.ndarray, dtype: DType, name: str | None = None) -> Value:
         """A stored tensor: a ``parameter`` op holding ``value`` (a scalar becomes a constant)."""
         value = np.asarray(value)
+        if value.dtype != numpy_dtype(dtype):
+            value = value.astype(numpy_dtype(dtype))
         if value.ndim == 0:
             return self.scalar(float(value), dtype)
         saved, self.name = self.name, name or self.name

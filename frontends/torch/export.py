@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import sys
 import traceback
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr
 
 import torch
 from torch.export import ExportedProgram
@@ -21,23 +23,27 @@ _DATA_DEPENDENT = ("data-dependent", "data dependent", "GuardOnDataDependentSymN
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
-    """torch logs its own diagnostics of a failed trace; the FrontendError says it better."""
-    logger = logging.getLogger("torch")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+def _quiet() -> Iterator[io.StringIO]:
+    """torch reports a failed trace itself (log warnings, a partial graph printed to stderr);
+    the FrontendError says it better. What was written is kept for a successful trace."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    captured = io.StringIO()
     try:
-        yield
+        with redirect_stderr(captured):
+            yield captured
     finally:
-        logger.setLevel(level)
+        logging.disable(previous)
 
 
 def export(model: torch.nn.Module, inputs: tuple) -> ExportedProgram:
     try:
-        with _quiet():
-            return torch.export.export(model, inputs, strict=False)
+        with _quiet() as captured:
+            program = torch.export.export(model, inputs, strict=False)
     except Exception as e:  # torch raises many kinds; each becomes one FrontendError
         raise FrontendError(_describe(e)) from e
+    sys.stderr.write(captured.getvalue())  # the model's own warnings, if any
+    return program
 
 
 def _user_frame(e: BaseException) -> traceback.FrameSummary | None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from archir.builder import GraphBuilder
+from archir.frontends.torch.dtypes import numpy_dtype
 from archir.ir import Graph, Operation, Value
 
 
@@ -16,15 +17,10 @@ def const_value(v: Value) -> np.ndarray | None:
     if op is None:
         return None
     if op.name == "constant":
-        return np.full(v.type.shape, op.attrs["value"], dtype=_np_dtype(op.attrs["dtype"].value))
+        return np.full(v.type.shape, op.attrs["value"], dtype=numpy_dtype(op.attrs["dtype"]))
     if op.name == "parameter" and op.weights and "value" in op.weights:
         return op.weights["value"]
     return None
-
-
-def _np_dtype(name: str) -> type:
-    return {"f64": np.float64, "f32": np.float32, "f16": np.float16, "bf16": np.float32,
-            "i64": np.int64, "i32": np.int32, "i8": np.int8, "u8": np.uint8, "bool": np.bool_}[name]
 
 
 class Splicer:

@@ -64,12 +64,28 @@ def _bias_value(em: Emitter, bias: Value | np.ndarray, q: Value, batch: tuple, s
 
 def emit_attention(em: Emitter, q: Value, k: Value, v: Value, *,
                    bias: Value | np.ndarray | None = None, causal: bool = False,
-                   scale: float | None = None, q_factor: np.ndarray | None = None) -> Value | None:
+                   scale: float | None = None, q_factor: np.ndarray | None = None,
+                   heads: int | None = None) -> Value | None:
     """softmax(q·kᵀ·scale + bias)·v as one ``attention`` op, in and out in torch's layout;
-    None when the operands do not fit it (batch dims that differ, heads that do not divide)."""
+    None when the operands do not fit it (batch dims that differ, heads that do not divide).
+
+    ``heads`` splits the batch of rank-3 (B·H, S, D) operands (nn.MultiheadAttention's
+    explicit path) back into B and H.
+    """
     rank = q.type.rank
     if rank < 3 or k.type.rank != rank or v.type.rank != rank:
         return None
+    if rank == 3 and heads and heads > 1 and q.type.shape[0] % heads == 0 and (
+            k.type.shape[0] == v.type.shape[0] == q.type.shape[0]):
+        split = [layout.reshape(em, x, (x.type.shape[0] // heads, heads, *x.type.shape[1:]))
+                 for x in (q, k, v)]
+        if isinstance(bias, np.ndarray) and bias.ndim == 3 and bias.shape[0] > 1:
+            bias = bias.reshape(bias.shape[0] // heads, heads, *bias.shape[1:])
+        elif isinstance(bias, Value):
+            return None
+        out = emit_attention(em, *split, bias=bias, causal=causal, scale=scale, q_factor=None
+                             if q_factor is None else q_factor.reshape(-1, heads, 1, 1))
+        return None if out is None else layout.reshape(em, out, (q.type.shape[0], *out.type.shape[2:]))
     if rank == 3:  # (X, S, D): one head per batch entry
         (kb, hk), (vb, hv) = (k, 1), (v, 1)
         heads, batch = 1, q.type.shape[:1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import operator
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import torch
@@ -25,7 +25,7 @@ def op_name(node: fx.Node) -> str:
     return getattr(node.target, "__qualname__", None) or str(node.target)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_args(target: torch._ops.OpOverload) -> tuple[tuple[str, bool, bool, Any], ...]:
     return tuple((a.name, a.kwarg_only, a.has_default_value(),
                   a.default_value if a.has_default_value() else None)

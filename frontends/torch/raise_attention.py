@@ -33,18 +33,20 @@ class _Scores:
     factor: np.ndarray | None = None  # per-head factor on the scores, moved onto q
 
 
-def raise_attention(g: Graph) -> int:
+def raise_attention(g: Graph, heads: dict[str, int] | None = None) -> int:
+    """Raise every match in ``g``; ``heads`` maps module paths (the ops' name hints) to head
+    counts, for attention whose heads are folded into the batch (B·H, S, D)."""
     users = g.users()
     splice = Splicer(g)
     count = 0
     for op in g.ops:
-        if op.name == "matmul" and _raise_one(op, users, splice):
+        if op.name == "matmul" and _raise_one(op, users, splice, heads or {}):
             count += 1
     splice.apply()
     return count
 
 
-def _raise_one(second: Operation, users: dict, splice: Splicer) -> bool:
+def _raise_one(second: Operation, users: dict, splice: Splicer, heads: dict[str, int]) -> bool:
     probs, v = second.operands
     sm = probs.owner
     while sm is not None and sm.name in _PASS_THROUGH and single_use(users, sm.result):
@@ -72,9 +74,9 @@ def _raise_one(second: Operation, users: dict, splice: Splicer) -> bool:
     q, q_scale = _strip_scale(q, users)
     scratch = splice.scratch()
     em = Emitter(scratch, loc=sm.loc, name=sm.results[0].name_hint)
-    k = _untranspose(em, kt)
-    out = emit_attention(em, q, k, v, bias=scores.bias, scale=scores.scale * q_scale,
-                         q_factor=scores.factor)
+    k, k_scale = _strip_scale(_untranspose(em, kt), users)
+    out = emit_attention(em, q, k, v, bias=scores.bias, scale=scores.scale * q_scale * k_scale,
+                         q_factor=scores.factor, heads=heads.get(sm.results[0].name_hint or ""))
     if out is None or out.type != second.result.type:
         return False
     splice.insert(second, scratch, second.result, out)
@@ -116,7 +118,7 @@ def _replay(start: Value, steps: list[Operation]) -> _Scores | None:
             continue
         consts = [const_value(v) for v in op.operands]
         if op.name in ("mul", "div"):
-            c = next(c for c in consts if c is not None).astype(np.float64)
+            c = masks.compress(next(c for c in consts if c is not None).astype(np.float64))
             c = 1.0 / c if op.name == "div" else c
             if c.size == 1:
                 out.scale *= float(c.reshape(()))
@@ -159,7 +161,7 @@ def _per_head(c: np.ndarray, shape: tuple) -> bool:
 
 
 def _strip_scale(q: Value, users: dict) -> tuple[Value, float]:
-    """q·s used only by the product: fold the scalar s into the attention scale."""
+    """q·s (or k·s) used only by the product: fold the scalar s into the attention scale."""
     scale = 1.0
     while q.owner is not None and q.owner.name in ("mul", "div") and single_use(users, q):
         a, b = q.owner.operands

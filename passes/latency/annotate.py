@@ -1,7 +1,8 @@
 """``annotate-latency{target=T}`` and ``archir.predict_latency(module, target)``.
 
 The pass sets ``latency_us`` and ``latency_std_us`` on every kernel: the kernel's predicted
-standalone time adjusted by the calibration's per-kernel terms. A model's latency is the sum of
+standalone time adjusted by the calibration's per-kernel terms (scale, weight-streaming floor,
+dispatch). A model's latency is the sum of
 its kernels plus the calibration's per-run intercept; a ``call`` runs its cell's kernels once per
 call. A kernel family the predictor has no model for is an error, never a silent zero.
 """
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archir.passes.base import Pass, PassContext, PassError, register
-from archir.passes.latency.kernel_features import kernel_item
-from archir.passes.latency.kernel_predictor import KernelPredictor, MissingKernelModel
-from archir.passes.latency.kernel_registry import load_predictor
-from archir.passes.targets import compile_for
-
 from archir.ir import Graph, Module
 from archir.ops.structure import choice_cell
+from archir.passes.base import Pass, PassContext, PassError, register
+from archir.passes.latency.kernel_features import kernel_item
+from archir.passes.latency.kernel_keys import regions
+from archir.passes.latency.kernel_predictor import WEIGHT_BYTES, KernelPredictor, MissingKernelModel
+from archir.passes.latency.kernel_registry import load_predictor
+from archir.passes.targets import compile_for
 from archir.types import ParamRef
+
+_CALLS = ("call", "choice")
 
 
 class LatencyError(ValueError):
@@ -35,87 +38,76 @@ def _callee(op, module: Module) -> Graph:
     return module.graphs[ref.name]
 
 
-def _check_kernels(module: Module, target: str) -> bool:
-    """True when every op is in a kernel of ``target``; False when none is in any kernel."""
+Regions = dict[str, list]
+
+
+def _fused_regions(module: Module, target: str) -> Regions | None:
+    """Every graph's regions when all ops are in kernels of ``target``; None when no op is in one."""
+    out: Regions = {}
     seen = loose = False
     for g in module.graphs.values():
-        for op in g.ops:
-            k = op.kernel
-            if k is None:
+        regs = out[g.name] = regions(g)
+        for kernel, _, _ in regs:
+            if kernel is None:
                 loose = True
             else:
                 seen = True
-                if k.attrs["target"] != target:
-                    raise LatencyError(f"@{g.name} has kernels fused for '{k.attrs['target']}', "
+                if kernel.attrs["target"] != target:
+                    raise LatencyError(f"@{g.name} has kernels fused for '{kernel.attrs['target']}', "
                                        f"not '{target}'")
     if seen and loose:
         raise LatencyError(f"some ops sit outside kernel regions; run fuse{{target={target}}} on "
                            f"the whole module")
-    return seen
+    return out if seen else None
 
 
 class _Walker:
-    """Predicts every graph's kernels once; a call adds its callee's latency."""
+    """Sums every graph's kernels once (by region key, mostly cache hits); a call adds its
+    callee's latency."""
 
-    def __init__(self, module: Module, predictor: KernelPredictor, with_std: bool):
+    def __init__(self, module: Module, predictor: KernelPredictor, regs: Regions):
         self.module = module
         self.p = predictor
-        self.with_std = with_std
+        self.regions = regs
         self.graph_us: dict[str, float] = {}
-
-    def kernels(self, g: Graph):
-        regions = g.kernels()
-        items, calls = [], []
-        for i, (_, ops) in enumerate(regions):
-            if any(op.name in ("call", "choice") for op in ops):
-                calls.append(i)
-                items.append(None)
-            else:
-                items.append(kernel_item(ops))
-        plain = [it for it in items if it is not None]
-        try:
-            preds = iter(self.p.predict_raw(plain, self.with_std))
-        except MissingKernelModel as e:
-            raise LatencyError(str(e)) from None
-        return regions, items, preds
 
     def graph(self, g: Graph) -> float:
         if g.name in self.graph_us:
             return self.graph_us[g.name]
         self.graph_us[g.name] = 0.0  # recursion guard; the verifier rejects cyclic calls
-        c = self.p.calibration
         total = 0.0
-        regions, items, preds = self.kernels(g)
-        for (_, ops), item in zip(regions, items):
-            if item is None:
-                calls = [op for op in ops if op.name in ("call", "choice")]
-                total += sum(self.graph(_callee(op, self.module)) for op in calls)
-                continue
-            raw, _ = next(preds)
-            if raw > 0:
-                total += max(c.scale * raw + c.per_kernel_us, 0.0)
+        keyed = []
+        for _, ops, key in self.regions[g.name]:
+            if key is None:
+                total += sum(self.graph(_callee(op, self.module)) for op in ops if op.name in _CALLS)
+            else:
+                keyed.append((key, ops))
+        try:
+            total += sum(self.p.in_model_us(keyed))
+        except MissingKernelModel as e:
+            raise LatencyError(str(e)) from None
         self.graph_us[g.name] = total
         return total
 
 
 def annotate_module(module: Module, predictor: KernelPredictor) -> None:
     """Set latency_us / latency_std_us on every kernel of ``module`` in place."""
-    walker = _Walker(module, predictor, with_std=True)
     c = predictor.calibration
     for g in module.graphs.values():
-        regions, items, preds = walker.kernels(g)
-        for (kernel, _), item in zip(regions, items):
-            if item is None:
-                continue
-            raw, std = next(preds)
-            value = max(c.scale * raw + c.per_kernel_us, 0.0) if raw > 0 else 0.0
-            kernel.attrs["latency_us"] = value
-            kernel.attrs["latency_std_us"] = c.scale * std if std == std else -1.0
+        found = [(kernel, kernel_item(ops)) for kernel, ops, key in regions(g) if key is not None]
+        try:
+            preds = predictor.predict_raw([item for _, item in found], with_std=True)
+        except MissingKernelModel as e:
+            raise LatencyError(str(e)) from None
+        for (kernel, item), (raw, std) in zip(found, preds):
+            kernel.attrs["latency_us"] = c.in_model(raw, item[2][WEIGHT_BYTES])
+            kernel.attrs["latency_std_us"] = c.scale * std if std == std and raw > 0 else (
+                0.0 if raw <= 0 else -1.0)
 
 
 def prepare(module: Module, target: str) -> Module:
     """``module`` itself when already fused for ``target``, else a fused and selected copy."""
-    if _check_kernels(module, target):
+    if _fused_regions(module, target) is not None:
         return module
     return compile_for(module, target)
 
@@ -130,8 +122,11 @@ def predict_latency(module: Module, target: str, *, predictor: KernelPredictor |
     """
     p = predictor if isinstance(predictor, KernelPredictor) else load_predictor(target, predictor,
                                                                                  force=force)
-    module = prepare(module, target)
-    us = _Walker(module, p, with_std=False).graph(module.main)
+    regs = _fused_regions(module, target)
+    if regs is None:
+        module = compile_for(module, target)
+        regs = {g.name: regions(g) for g in module.graphs.values()}
+    us = _Walker(module, p, regs).graph(module.main)
     return (us + p.calibration.intercept_us) / 1e3
 
 
@@ -147,7 +142,7 @@ class AnnotateLatency(Pass):
 
     def run(self, module: Module, ctx: PassContext) -> bool:
         try:
-            if not _check_kernels(module, self.target):
+            if _fused_regions(module, self.target) is None:
                 raise LatencyError(f"the module has no kernels; run fuse{{target={self.target}}},"
                                    f"select-kernels{{target={self.target}}} first")
             p = load_predictor(self.target, self.predictor or None, force=self.force)

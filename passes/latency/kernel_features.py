@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import prod
 
-from archir.passes.targets.opclass import op_class
-
 from archir.ir import Operation
 from archir.ops._shapes import pads_of
+from archir.passes.targets.opclass import op_class
 
 # anchor op class -> family; a class missing here (call, choice) cannot be a kernel.
 FAMILY_OF_CLASS: dict[str, str] = {

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
+
 from archir.passes.latency.device import Fingerprint
 from archir.passes.latency.kernel_features import FEATURES, ZERO_COST_FAMILIES
 from archir.passes.latency.kernel_predictor import (
     STD_QUANTILES,
+    WEIGHT_BYTES,
     Calibration,
     FamilyModel,
     KernelPredictor,
@@ -113,9 +115,16 @@ def fit_family(family: str, rows: Sequence[TrainRow], p: FitParams) -> tuple[Fam
     return shell, err
 
 
-def _calibration_fit(raw: np.ndarray, n: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
-    # relative least squares with a weak prior at (scale 1, 0 µs per kernel, 0 µs per run)
-    a = np.stack([raw / y, n / y, 1 / y], axis=1)
+# Candidate bandwidths (GB/s) for the weight-streaming floor; inf: no floor.
+WEIGHT_GBS = (float("inf"), 60.0, 40.0, 30.0, 20.0, 15.0, 10.0)
+
+
+def _calibration_fit(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """(scale, per kernel µs, intercept µs) from x = (Σ floored kernels, #kernels) per model.
+
+    Relative least squares with a prior at (1, 0 µs, 0 µs): with a handful of models of very
+    different sizes a free intercept trades a small model's error for a large one's."""
+    a = np.stack([x[:, 0] / y, x[:, 1] / y, 1 / y], axis=1)
     b = np.ones(len(y))
     prior_scale = np.array([1.0, 1 / 5.0, 1 / 50.0])  # 5 µs per kernel, 50 µs per run are "large"
     lam = np.sqrt(ridge)
@@ -126,27 +135,41 @@ def _calibration_fit(raw: np.ndarray, n: np.ndarray, y: np.ndarray, ridge: float
     return coef
 
 
+def _sums(raw: list[np.ndarray], weights: list[np.ndarray], gbs: float) -> np.ndarray:
+    return np.array([[np.maximum(r, w / (gbs * 1e3)).sum(), len(r)] for r, w in zip(raw, weights)])
+
+
+def _loo_errors(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    out = np.zeros(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        c = _calibration_fit(x[keep], y[keep], ridge)
+        out[i] = (c[0] * x[i, 0] + c[1] * x[i, 1] + c[2]) / y[i] - 1
+    return out
+
+
 def fit_calibration(predictor: KernelPredictor, models: Sequence[ModelRow],
                     ridge: float = 0.02) -> Calibration:
     """Between-kernel terms from whole-model measurements (identity without any)."""
     if not models:
         return Calibration()
-    raw, count, y = [], [], []
+    raw, weights = [], []
     for m in models:
-        preds = predictor.predict_raw(m.items)
-        raw.append(sum(v for v, _ in preds))
-        count.append(sum(1 for it in m.items if it[0] not in ZERO_COST_FAMILIES))
-        y.append(m.y_us)
-    raw_a, n_a, y_a = np.array(raw), np.array(count, dtype=float), np.array(y)
-    coef = _calibration_fit(raw_a, n_a, y_a, ridge)
-    errors = []
+        items = [it for it in m.items if it[0] not in ZERO_COST_FAMILIES]
+        raw.append(np.array([v for v, _ in predictor.predict_raw(items)]))
+        weights.append(np.array([it[2][WEIGHT_BYTES] for it in items]))
+    y = np.array([m.y_us for m in models])
+    best = (float("inf"), float("inf"), np.full(len(y), np.nan))
     if len(y) >= 3:
-        for i in range(len(y)):
-            keep = np.arange(len(y)) != i
-            c = _calibration_fit(raw_a[keep], n_a[keep], y_a[keep], ridge)
-            errors.append(abs((c[0] * raw_a[i] + c[1] * n_a[i] + c[2]) / y_a[i] - 1))
-    return Calibration(float(coef[0]), float(coef[1]), float(coef[2]), len(y),
-                       float(np.median(errors)) if errors else float("nan"))
+        for gbs in WEIGHT_GBS:
+            err = _loo_errors(_sums(raw, weights, gbs), y, ridge)
+            score = float(np.mean(np.abs(err)))
+            if score < best[0] - 1e-4:  # ties keep the simpler (larger bandwidth) floor
+                best = (score, gbs, err)
+    _, gbs, err = best
+    coef = _calibration_fit(_sums(raw, weights, gbs), y, ridge)
+    return Calibration(float(coef[0]), float(coef[1]), float(coef[2]), gbs, len(y),
+                       float(np.median(np.abs(err))) if len(y) >= 3 else float("nan"))
 
 
 def data_hash(rows: Sequence[TrainRow]) -> str:

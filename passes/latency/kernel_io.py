@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
+
 from archir.passes.latency.device import Fingerprint
 from archir.passes.latency.kernel_features import FEATURES, IMPL_FEATURE
 from archir.passes.latency.kernel_predictor import (
@@ -68,6 +69,7 @@ def write_predictor(p: KernelPredictor, path: str | Path) -> Path:
         "std_quantiles": [0.16, 0.84],
         "families": families,
         "calibration": {"scale": c.scale, "per_kernel_us": c.per_kernel_us, "intercept_us": c.intercept_us,
+                        "weight_gbs": None if c.weight_gbs == float("inf") else c.weight_gbs,
                         "models": c.models, "rel_error": None if c.rel_error != c.rel_error else c.rel_error},
         "training": {"rows": info.rows, "data_hash": info.data_hash, "statistic": info.statistic,
                      "created": info.created, "notes": list(info.notes),
@@ -127,7 +129,8 @@ def read_predictor(path: str | Path) -> KernelPredictor:
                                      parts["mean"], parts["lo"], parts["hi"], entry["rows"],
                                      float("nan") if err is None else err)
     c = doc["calibration"]
-    calibration = Calibration(c["scale"], c["per_kernel_us"], c["intercept_us"], c["models"],
+    calibration = Calibration(c["scale"], c["per_kernel_us"], c["intercept_us"],
+                              float("inf") if c["weight_gbs"] is None else c["weight_gbs"], c["models"],
                               float("nan") if c["rel_error"] is None else c["rel_error"])
     t = doc["training"]
     info = TrainingInfo(t["rows"], t["data_hash"], t["statistic"], t["created"], tuple(t["notes"]))

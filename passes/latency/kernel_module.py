@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from archir.ir import Graph, Kernel, Module, Operation, Value
 from archir.passes.targets.anchor import kernel_type
 from archir.passes.targets.opclass import op_class
-
-from archir.ir import Graph, Kernel, Module, Operation, Value
 from archir.printer import to_text
 from archir.structural import structural_hash
 

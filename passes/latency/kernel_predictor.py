@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
+
 from archir.passes.latency.device import Fingerprint
 from archir.passes.latency.kernel_features import FEATURES, ZERO_COST_FAMILIES, feature_index
 
 _FLOPS = feature_index("flops")
+WEIGHT_BYTES = feature_index("weight_bytes")
 _BYTES = tuple(feature_index(n) for n in ("in_bytes", "out_bytes", "weight_bytes"))
 _CACHE_LIMIT = 1 << 18
 STD_QUANTILES = (0.16, 0.84)  # ±1σ of a normal distribution
@@ -76,20 +78,28 @@ class FamilyModel:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Whole model = scale · Σ kernels + per_kernel_us · #kernels + intercept_us.
+    """A kernel inside a model: scale · max(standalone, weight bytes / bandwidth) + per_kernel_us;
+    the model: the sum of its kernels + intercept_us.
 
-    ``scale`` and ``per_kernel_us`` go into each kernel's annotated latency (a kernel in a
-    model costs its standalone time adjusted for dispatch and cache state); the intercept is
-    paid once per run (the session's own work)."""
+    A kernel timed alone runs again and again with its weights in cache; inside a model they
+    were evicted by every other layer and stream from memory, so a kernel cannot finish faster
+    than its weights arrive (a 5 MB classifier takes 5× its standalone time at batch 1).
+    ``weight_gbs`` is that bandwidth (inf: no floor), chosen by leave-one-out on whole models;
+    the intercept is paid once per run (the session's own work)."""
 
     scale: float = 1.0
     per_kernel_us: float = 0.0
     intercept_us: float = 0.0
+    weight_gbs: float = float("inf")
     models: int = 0  # whole-model measurements it was fitted on
     rel_error: float = float("nan")  # median |predicted / measured - 1| on those (leave-one-out)
 
-    def kernel(self, raw_us: np.ndarray) -> np.ndarray:
-        return np.maximum(self.scale * raw_us + self.per_kernel_us, 0.0)
+    def in_model(self, raw_us: float, weight_bytes: float) -> float:
+        """One kernel's latency inside a model (0 stays 0: free kernels launch nothing)."""
+        if raw_us <= 0:
+            return 0.0
+        floor = weight_bytes / (self.weight_gbs * 1e3)
+        return max(self.scale * max(raw_us, floor) + self.per_kernel_us, 0.0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class KernelPredictor:
     info: TrainingInfo
     _cache: dict[tuple, tuple[float, float]] = field(default_factory=dict, repr=False)
     _cache_std: dict[tuple, tuple[float, float]] = field(default_factory=dict, repr=False)
+    _in_model: dict[tuple, float] = field(default_factory=dict, repr=False)
 
     def require(self, families: set[str], where: str = "") -> None:
         missing = sorted(families - set(self.families) - ZERO_COST_FAMILIES)
@@ -146,6 +157,23 @@ class KernelPredictor:
                     value = (float(mean[j]), float(std[j]) if std is not None else float("nan"))
                     cache[items[i]] = value
                     out[i] = value
+        return out  # type: ignore[return-value]
+
+    def in_model_us(self, keyed: Sequence[tuple[tuple, Sequence]]) -> list[float]:
+        """Calibrated latency (µs) inside a model of (region key, ops) kernels, cached by key."""
+        cache = self._in_model
+        out = [cache.get(key) for key, _ in keyed]
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            from archir.passes.latency.kernel_features import kernel_item
+
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            items = [kernel_item(keyed[i][1]) for i in missing]
+            raw = self.predict_raw(items)
+            c = self.calibration
+            for i, item, (value, _) in zip(missing, items, raw):
+                out[i] = cache[keyed[i][0]] = c.in_model(value, item[2][WEIGHT_BYTES])
         return out  # type: ignore[return-value]
 
     def save(self, path) -> None:

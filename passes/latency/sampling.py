@@ -15,13 +15,13 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from archir.passes.latency.kernel_module import KernelConfig, kernel_configs, op_configs
-from archir.passes.targets import compile_for, get_target
-from archir.passes.targets.anchor import kernel_type
-
+from archir.builder import GraphBuilder
 from archir.errors import VerifyError
 from archir.ir import Graph, Kernel, Module, Operation, Value
 from archir.opdef import InferError
+from archir.passes.latency.kernel_module import KernelConfig, kernel_configs, op_configs
+from archir.passes.targets import compile_for, get_target
+from archir.passes.targets.anchor import kernel_type
 from archir.types import TensorType
 from archir.verifier import verify
 
@@ -156,3 +156,82 @@ def rebuild(cfg: KernelConfig, wmap: dict[int, int], smap: dict[int, int]) -> Ke
                             splits=choice.splits)
     new_cfg = KernelConfig(module, kernel_type(ops))
     return new_cfg if new_cfg.key != cfg.key else None
+
+
+# Single ops and short chains every CNN/transformer target runs, built at shapes the corpus uses,
+# so that a family a corpus happens to lack (a standalone batch_norm, a softmax) still has a
+# model: a kernel family without one is an error at prediction time, never a silent 0 ms.
+def _prim_4d(name: str):
+    def build(b: GraphBuilder, x: Value) -> Value:
+        c = x.type.shape[1]
+        if name == "bn-relu":
+            return b.relu(b.batch_norm(x))
+        if name == "add-relu":
+            return b.relu(b.add(x, b.arg(x.type)))
+        if name == "mul-se":
+            return b.mul(x, b.arg(x.type.with_shape((1, c, 1, 1))))
+        if name == "concat":
+            return b.concat(x, b.arg(x.type), axis=1)
+        if name == "maxpool":
+            return b.max_pool2d(x, kernel=3, stride=2, padding=1)
+        if name == "avgpool":
+            return b.avg_pool2d(x, kernel=3, stride=1, padding=1)
+        if name == "gap":
+            return b.global_avg_pool(x)
+        if name == "shuffle":
+            return b.channel_shuffle(x, groups=2)
+        if name == "split":
+            return b.split(x, axis=1, sizes=(c // 2, c - c // 2))[0]
+        if name == "dwconv":
+            return b.conv2d(x, out_channels=c, kernel=3, padding=1, groups=c)
+        if name == "conv1x1":
+            return b.conv2d(x, out_channels=c, kernel=1)
+        return b.op(name, x)
+
+    return build
+
+
+PRIMITIVES_4D = ("bn-relu", "batch_norm", "relu", "relu6", "hardswish", "sigmoid", "add-relu", "add",
+                 "mul-se", "concat", "maxpool", "avgpool", "gap", "shuffle", "split", "dwconv", "conv1x1")
+
+
+def primitive_configs(target: str, shapes: Iterable[tuple[int, int]], rng: random.Random,
+                      per_primitive: int = 12) -> list[KernelConfig]:
+    """Kernels of ``PRIMITIVES_4D`` on NCHW maps and softmax / layer_norm / linear / gelu on
+    token sequences, at (channels, size) pairs drawn from ``shapes``."""
+    shapes = sorted(set(shapes))
+    out: dict[str, KernelConfig] = {}
+    if not shapes:
+        return []
+    builders = [(name, _prim_4d(name), 4) for name in PRIMITIVES_4D]
+    builders += [(name, lambda b, x, name=name: (b.softmax(x, axis=-1) if name == "softmax" else
+                                                 b.layer_norm(x) if name == "layer_norm" else
+                                                 b.gelu(x) if name == "gelu" else
+                                                 b.linear(x, out_features=x.type.shape[-1])), 3)
+                 for name in ("softmax", "layer_norm", "gelu", "linear")]
+    for name, build, rank in builders:
+        for c, size in rng.sample(shapes, min(per_primitive, len(shapes))):
+            if name in ("concat", "shuffle", "split") and c % 2:
+                c += 1
+            shape = (1, c, size, size) if rank == 4 else (1, max(1, size * size // 16), c)
+            b = GraphBuilder("main")
+            x = b.arg(TensorType("f32", shape), "x")
+            try:
+                y = build(b, x)
+            except VerifyError:
+                continue
+            b.ret(y)
+            for cfg in kernel_configs(compile_for(Module([b.graph]), target)):
+                out.setdefault(cfg.key, cfg)
+    return list(out.values())
+
+
+def corpus_shapes(corpus: dict[str, CorpusEntry]) -> list[tuple[int, int]]:
+    """(channels, spatial size) of the rank-4 inputs the corpus kernels read."""
+    found = set()
+    for e in corpus.values():
+        for a in e.config.module.main.args:
+            t = a.type
+            if t.rank == 4 and t.shape[2] == t.shape[3] and t.shape[2] > 1:
+                found.add((t.shape[1], t.shape[2]))
+    return sorted(found)

@@ -45,9 +45,15 @@ def slot0(op: Operation, order: dict[Operation, int]) -> Value | None:
     return inputs[0]
 
 
+RESHAPES = frozenset({"reshape", "flatten", "squeeze", "unsqueeze"})
+
+
 def linkable(op: Operation, order: dict[Operation, int]) -> bool:
     if len(op.results) != 1:
         return False
+    if op.name in RESHAPES:
+        # remove_noop: the delegate works in BHWC, where (1, C, 1, 1) -> (1, C) is no reshape at all
+        return bhwc(op.operands[0].type) == bhwc(op.results[0].type)
     if op.name in LINKABLE_UNARY:
         first = runtime_operands(op)
         return not first or first[0].type.shape == op.results[0].type.shape

@@ -72,6 +72,10 @@ CLASSES: frozenset[str] = frozenset(
     set(_STATIC.values()) | {"conv", "dwconv", "gconv", "pooling", "gap"} | TEMPLATE_CLASSES
 )
 
+# Classes a kernel can apply on its way out (an epilogue).
+ELEMENTWISE = frozenset({"relu", "prelu", "bn", "hswish", "hsigmoid", "sigmoid", "tanh", "silu", "gelu",
+                         "activation", "add", "mul", "sub", "div", "binary"})
+
 # Classes that do the heavy arithmetic of a kernel; a kernel holds at most one of them.
 HEAVY = frozenset({"conv", "dwconv", "gconv", "conv1d", "convtrans", "dense", "matmul", "attention"})
 

@@ -27,7 +27,7 @@ ONNX_TYPE = {
     "global_avg_pool": "GlobalAveragePool", "global_max_pool": "GlobalMaxPool",
     "adaptive_avg_pool2d": "AveragePool", "softmax": "Softmax", "log_softmax": "LogSoftmax",
     "concat": "Concat", "split": "Split", "slice": "Slice", "transpose": "Transpose",
-    "reshape": "Reshape", "flatten": "Reshape", "squeeze": "Squeeze", "unsqueeze": "Unsqueeze",
+    "reshape": "Reshape", "flatten": "Flatten", "squeeze": "Squeeze", "unsqueeze": "Unsqueeze",
     "matmul": "MatMul", "reduce_mean": "ReduceMean", "reduce_sum": "ReduceSum", "pad": "Pad",
     "resize": "Resize", "gather": "Gather", "embedding": "Gather", "erf": "Erf",
     # emitted as several nodes onnxruntime does not fuse back (see ort_rules.SPLITS)

@@ -128,11 +128,11 @@ SPLITS: dict[str, int | Callable[[Operation], int]] = {
 def ends_with_reshape(op: Operation) -> bool:
     if op.name == "linear":
         return _matmul_add_3d(op, [], op)
-    return op.name in ("reshape", "flatten", "attention")
+    return op.name in ("reshape", "attention")  # to_onnx emits flatten as Flatten
 
 
 def starts_with_reshape(op: Operation, operand: int) -> bool:
-    if op.name in RESHAPES:
+    if op.name in RESHAPES - {"flatten"}:
         return True
     if op.name == "attention":
         return operand < 3
@@ -267,6 +267,39 @@ def _transpose_pair(p: Partition, op: Operation) -> list[Operation] | None:
     return [first, *reversed(chain), op]
 
 
+def _splits_axes(src: tuple, dst: tuple) -> bool:
+    """dst only splits src's axes: consecutive dst dims multiply to each src dim in turn."""
+    i, j = 0, 0
+    while i < len(src):
+        size = 1
+        while j < len(dst) and size < src[i]:
+            size *= dst[j]
+            j += 1
+        if size != src[i]:
+            return False
+        while j < len(dst) and dst[j] == 1 and src[i] != 1 and i == len(src) - 1:
+            j += 1
+        i += 1
+    return j == len(dst)
+
+
+def _transpose_through_reshape(p: Partition, op: Operation) -> list[Operation] | None:
+    """The transpose optimizer moves a transpose past a reshape that only splits axes and
+    merges it with the transpose after it: T -> Reshape -> T runs as Reshape + Transpose."""
+    if op.name != "transpose":
+        return None
+    r = _only_user(p, op.results[0])
+    if r is None or r.name != "reshape":
+        return None
+    t2 = _only_user(p, r.results[0])
+    if t2 is None or t2.name != "transpose":
+        return None
+    src, dst = r.operands[0].type.shape, r.results[0].type.shape
+    if not (all(isinstance(d, int) for d in (*src, *dst)) and _splits_axes(tuple(src), tuple(dst))):
+        return None
+    return [op, r, t2]
+
+
 def launches(ops: list[Operation]) -> int:
     """Kernels ORT runs for one fused region: a cancelled transpose pair leaves the ops between."""
     real = [op for op in ops if op.name not in ("constant", "parameter", "identity", "dropout")]
@@ -274,13 +307,16 @@ def launches(ops: list[Operation]) -> int:
     if joints:
         return sum(splits_of(op) for op in real) - joints
     transposes = [op for op in real if op.name == "transpose"]
+    if len(transposes) == 2 and len(real) == 3 and real[1].name == "reshape":
+        return 2  # T -> Reshape -> T: the first transpose joined the second
     if transposes and len(transposes) < len(real) and len(real) > 2 and all(
             op.name in _ELEMENTWISE or op.name == "transpose" for op in real):
         return len(real) - len(transposes)
     return max(splits_of(op) for op in real) if real else 1
 
 
-TEMPLATES = (("Split", _slices_to_split), ("Transpose", _transpose_pair), ("Gelu", _erf_gelu),
+TEMPLATES = (("Split", _slices_to_split), ("Transpose", _transpose_pair),
+             ("Reshape+Transpose", _transpose_through_reshape), ("Gelu", _erf_gelu),
              ("QuickGelu", _quick_gelu), ("SkipLayerNormalization", _skip_layer_norm),
              ("FusedMatMul", _transposed_matmul))
 

@@ -4,11 +4,12 @@ Templates first (squeeze-excitation, three-class rules), then, in topological or
 consumer c joins the group G that produces one of its inputs when:
 
 - G's only output is that input and c is its only user (nn-Meter's MON = 0);
-- the pair (tail of G, c) fuses: the tail is G's last op, so a chain is tested link by link
-  (nn-Meter tested the chain's *root* against every later op, so VPU concat->dwconv->bn never
-  fused the bn although dwconv_bn is a rule);
-- the pair (anchor of G, c) fuses too when the anchor is not the tail: what a kernel can
-  absorb is decided by the op it is built around (CPU conv->bn->relu needs conv_relu);
+- when c is elementwise and G is its anchor (heavy op, else first op) followed by elementwise
+  ops, the pair (anchor, c) decides: what a kernel absorbs is decided by the op it is built
+  around, not by the last op fused (CPU conv->bn->hswish fuses by conv_hswish), and the
+  anchor is the heavy op, not the chain's root (nn-Meter tested the root: VPU
+  concat->dwconv->bn never fused the bn although dwconv_bn is a rule);
+- otherwise both (tail of G, c) and (anchor, c) must fuse, so a chain is tested link by link;
 - a kernel holds at most one heavy op (dense->concat->dense stays two kernels).
 """
 
@@ -17,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archir.ir import Graph, Operation
-from archir.passes.targets.anchor import anchor_of
+from archir.passes.targets.anchor import FREE_CLASSES, anchor_of
 from archir.passes.targets.fusion import attach_free_ops, group_outputs, runtime_operands, tail, uses
-from archir.passes.targets.opclass import HEAVY, op_class
+from archir.passes.targets.opclass import ELEMENTWISE, HEAVY, op_class
 from archir.passes.targets.partition import Partition
 from archir.passes.targets.rulefile import PairRules
-from archir.passes.targets.templates import match_se, match_triples
+from archir.passes.targets.templates import match_gap_reshape, match_se, match_triples
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,23 @@ class PairFusion:
         if self.se_template and "se" in {c for pair in self.rules.known_pairs for c in pair}:
             match_se(p, labels)
         match_triples(p, self.rules.triples, labels)
+        if self.se_template:
+            match_gap_reshape(p)
         for c in g.ops:
             self._link(p, c, labels)
         return p
+
+    def _allowed(self, p: Partition, gid: int, anchor: Operation, anchor_cls: str, last: Operation,
+                 last_cls: str, c_cls: str, labels: dict[int, str]) -> bool:
+        fuses = self.rules.fuses
+        if anchor is last or gid in labels:
+            return fuses(last_cls, c_cls)
+        after = p.members(gid)[p.members(gid).index(anchor) + 1:]
+        if c_cls in ELEMENTWISE and all(op_class(o) in ELEMENTWISE | FREE_CLASSES for o in after):
+            # an epilogue: the op the kernel is built around decides what it absorbs
+            # (conv -> bn -> hswish fuses by conv_hswish; nn-Meter never measured bn_hswish)
+            return fuses(anchor_cls, c_cls)
+        return fuses(last_cls, c_cls) and fuses(anchor_cls, c_cls)
 
     def _class(self, p: Partition, gid: int, op: Operation, labels: dict[int, str]) -> str:
         return labels.get(gid, op_class(op))
@@ -63,9 +78,7 @@ class PairFusion:
                 continue
             last_cls = self._class(p, producer, last, labels)
             anchor_cls = labels.get(producer, op_class(anchor))
-            if not self.rules.fuses(last_cls, c_cls):
-                continue
-            if anchor is not last and producer not in labels and not self.rules.fuses(anchor_cls, c_cls):
+            if not self._allowed(p, producer, anchor, anchor_cls, last, last_cls, c_cls, labels):
                 continue
             if c_cls in HEAVY and any(op_class(o) in HEAVY for o in ops):
                 continue

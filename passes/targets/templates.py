@@ -62,3 +62,13 @@ def match_triples(p: Partition, triples: frozenset[tuple[str, str, str]], labels
             if len(chain) == 3 and op_class(first) == a and len(gids) == 3 and not gids & set(labels):
                 p.merge_all(chain)
                 break
+
+
+def match_gap_reshape(p: Partition) -> None:
+    """nn-Meter's ``gap`` template: a global average pool and the reshape that flattens it."""
+    for op in p.graph.ops:
+        if op_class(op) != "gap" or len(op.results) != 1 or uses(p, op.results[0]) != 1:
+            continue
+        (user, _), = p.consumers(op.results[0])
+        if op_class(user) == "reshape" and p.group(user) != p.group(op):
+            p.merge_all([op, user])

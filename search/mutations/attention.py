@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, Rejected, pick_other, set_attrs
-
 from archir.ir import Graph, Module, Operation, Value
+from archir.search.mutations.base import GraphMutation, Rejected, pick_other, set_attrs
 
 WINDOWS = (0, 16, 32, 64, 128)
 

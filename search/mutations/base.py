@@ -12,10 +12,9 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from archir.frontends.spaces.inline import inline_calls
-
 from archir.builder import GraphBuilder
 from archir.errors import VerifyError
+from archir.frontends.spaces.inline import inline_calls
 from archir.ir import Graph, Module, Operation, Value
 from archir.specialize import infer_types
 from archir.verifier import verify

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, Rejected, dead_code, replace_uses, splice
-
 from archir.builder import GraphBuilder
 from archir.ir import Graph, Module, Operation, Value
+from archir.search.mutations.base import GraphMutation, Rejected, dead_code, replace_uses, splice
 
 
 def _ancestors(v: Value, limit: int = 2000) -> set[Value]:

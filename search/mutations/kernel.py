@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, pick_other, set_attrs
-
 from archir.ir import Graph, Module, Operation
+from archir.search.mutations.base import GraphMutation, pick_other, set_attrs
 
 DEPTHWISE_KERNELS = (3, 5, 7)
 DENSE_KERNELS = (1, 3, 5)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, Rejected, pick_other
-
 from archir.ir import Graph, Module, Operation
 from archir.opdef import OPS
+from archir.search.mutations.base import GraphMutation, Rejected, pick_other
 
 FAMILIES = (
     ("relu", "relu6", "hardswish", "silu", "gelu", "mish"),

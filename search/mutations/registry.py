@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from archir.ir import Module
 from archir.search.mutations.attention import change_heads, change_window
 from archir.search.mutations.base import GraphMutation, Mutant, Rejected
 from archir.search.mutations.blocks import insert_block, remove_block
@@ -12,8 +13,6 @@ from archir.search.mutations.kernel import change_kernel
 from archir.search.mutations.op_swap import swap_op
 from archir.search.mutations.rewire import rewire
 from archir.search.mutations.width import change_width
-
-from archir.ir import Module
 
 MUTATIONS: dict[str, GraphMutation] = {m.name: m for m in (
     swap_op, change_kernel, change_width, insert_block, remove_block, rewire, change_window, change_heads)}

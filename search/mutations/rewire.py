@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, Rejected
-
 from archir.ir import Graph, Module, Operation
+from archir.search.mutations.base import GraphMutation, Rejected
 
 WINDOW = 60
 """How many ops back a new input may come from: rewiring stays local (within a few cells)."""

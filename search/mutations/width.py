@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import random
 
-from archir.search.mutations.base import GraphMutation, Rejected, set_attrs
-
 from archir.ir import Graph, Module, Operation, Value
+from archir.search.mutations.base import GraphMutation, Rejected, set_attrs
 
 FACTORS = (0.5, 0.75, 1.25, 1.5, 2.0)
 _FOLLOW = {"batch_norm", "instance_norm", "group_norm", "layer_norm", "rms_norm", "softmax", "log_softmax",
