@@ -97,6 +97,9 @@ KERNEL_ATTRS: dict[str, Attr] = {
     "storage": Attr(one_of("", "texture_2d", "buffer", "image_buffer"), ""),
     "latency_us": Attr(FLOAT, -1.0, doc="predicted latency; -1 until annotated"),
     "latency_std_us": Attr(FLOAT, -1.0, doc="uncertainty of latency_us; -1 when unknown"),
+    "latency_source": Attr(one_of("", "measured", "imported", "analytic"), "",
+                           doc="what latency_us rests on: a predictor trained on measurements taken "
+                               "here, measurements imported from a device, or an analytic model"),
     "splits": Attr(INT, 1, doc="how many kernels the runtime launches for this group"),
 }
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from archir.passes.latency import fit_measurements, note10_table_paths, parse_key, read_tables
 from archir.passes.latency.lut_base import base_matrix, fit_base
 from archir.passes.latency.lut_features import clear_caches

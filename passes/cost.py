@@ -168,27 +168,35 @@ def _elementwise_flops(op: Operation, ins, out: TensorType, a) -> int:
     return 0
 
 
+def _count(shape) -> int:
+    n = 1
+    for d in shape:
+        if isinstance(d, int):
+            n *= d
+    return n
+
+
 def _param_counts(op: Operation, ins, a) -> tuple[int, int]:
     """(learnable parameter count, bytes of every stored tensor)."""
-    if op.opdef.params is None:
-        return 0, 0
     try:
         shapes = op.opdef.params(ins, a)
     except InferError:
         return 0, 0
-    buffers = _BUFFERS.get(op.name, frozenset())
-    if op.name == "parameter":
+    kind = op.opdef.name
+    if kind == "parameter":
         dtype = a["dtype"]
-        n = prod(_d(d) for d in shapes["value"])
+        n = _count(shapes["value"])
         return (n if dtype.is_float else 0), n * dtype.itemsize
-    default_size = next((t.dtype.itemsize for t in (*ins, *(r.type for r in op.results))
-                         if t.dtype.is_float), 4)
+    buffers = _BUFFERS.get(kind, ())
+    out = op.results[0].type.dtype  # weights are stored in the dtype the op computes in
+    default_size = out.itemsize if out.is_float else 4
+    weights = op.weights
     params = nbytes = 0
     for key, shape in shapes.items():
-        n = prod(_d(d) for d in shape)
+        n = _count(shape)
         if key not in buffers:
             params += n
-        w = op.weights.get(key) if op.weights else None
+        w = weights.get(key) if weights else None
         nbytes += n * (w.dtype.itemsize if w is not None else default_size)
     return params, nbytes
 

@@ -10,10 +10,10 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from archir.backends.torch import to_torch_source
 
 import archir
 from archir import GraphBuilder, Module, TensorType
+from archir.backends.torch import to_torch_source
 from archir.cli import main
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from archir.backends.torch import BackendError, to_torch_source
 
 import archir
 from archir import GraphBuilder, Kernel, Module, TensorType
+from archir.backends.torch import BackendError, to_torch_source
 
 CELLS = """
 graph @cell(%a: f32[N, 4, 6, 6], %b: f32[N, 4, 6, 6]) -> (f32[N, 4, 6, 6], f32[N, 8, 6, 6]) {

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from archir.backends.torch.emitters import EMITTERS
 
 import archir
 from archir import GraphBuilder, Module, TensorType
+from archir.backends.torch.emitters import EMITTERS
 
 CASES: dict[str, Callable[[], None]] = {}
 COVERED: set[str] = set()

@@ -41,7 +41,16 @@ def module(fn, *shapes) -> Module:
 
 def conv(cin, cout, h, w, k=3, groups=1, **attrs):
     attrs.setdefault("padding", k // 2)
-    return module(lambda b, x: b.conv2d(x, out_channels=cout, kernel=k, groups=groups, **attrs), (1, cin, h, w))
+    return module(lambda b, x: b.conv2d(x, out_channels=cout, kernel=k, groups=groups, **attrs),
+                  (1, cin, h, w))
+
+
+def add(*shape):
+    return module(lambda b, x, y: b.add(x, y), shape, shape)
+
+
+def linear(cin, cout):
+    return module(lambda b, x: b.linear(x, out_features=cout), (1, cin))
 
 
 def selected(m: Module, target="adreno640", precision="") -> Module:
@@ -59,8 +68,8 @@ def us(m: Module, target="adreno640", precision="") -> float:
 
 
 def se(b, x):
-    gate = b.conv2d(b.relu(b.conv2d(b.global_avg_pool(x), out_channels=16, kernel=1)), out_channels=16, kernel=1)
-    return b.mul(gate, x)
+    squeeze = b.relu(b.conv2d(b.global_avg_pool(x), out_channels=16, kernel=1))
+    return b.mul(b.conv2d(squeeze, out_channels=16, kernel=1), x)
 
 
 # nn-Meter's rule tester of that era: NHWC input [28, 28, 16], 3x3, a conv keeps its channels;
@@ -71,9 +80,9 @@ FITTED = {
     "conv 14x14 16->16": (("BF_pooling_conv", "conv"), conv(16, 16, 14, 14)),
     "conv 28x28 32->32": (("BF_concat_conv", "conv"), conv(32, 32, 28, 28)),
     "dwconv 28x28x16": (("BF_dwconv_add", "dwconv"), conv(16, 16, 28, 28, groups=16)),
-    "add 28x28x16": (("BF_conv_add", "add"), module(lambda b, x, y: b.add(x, y), (1, 16, 28, 28), (1, 16, 28, 28))),
-    "add 14x14x16": (("BF_pooling_add", "add"), module(lambda b, x, y: b.add(x, y), (1, 16, 14, 14), (1, 16, 14, 14))),
-    "add 28x28x32": (("BF_concat_add", "add"), module(lambda b, x, y: b.add(x, y), (1, 32, 28, 28), (1, 32, 28, 28))),
+    "add 28x28x16": (("BF_conv_add", "add"), add(1, 16, 28, 28)),
+    "add 14x14x16": (("BF_pooling_add", "add"), add(1, 16, 14, 14)),
+    "add 28x28x32": (("BF_concat_add", "add"), add(1, 32, 28, 28)),
     "avgpool 2x2": (("BF_pooling_add", "pooling"), module(lambda b, x: b.avg_pool2d(x, kernel=2, stride=2),
                                                           (1, 16, 28, 28))),
     "convtrans 16->16": (("BF_convtrans_add", "convtrans"), module(
@@ -98,8 +107,8 @@ HELD_OUT = {
                                                       (1, 16, 28, 28), (1, 16, 28, 28))),
     "concat after concat": (("BF_concat_concat", "concat_2"), module(lambda b, x, y: b.concat(x, y, axis=1),
                                                                     (1, 32, 28, 28), (1, 32, 28, 28))),
-    "dense 428": (("BF_dense_add", "dense"), module(lambda b, x: b.linear(x, out_features=428), (1, 428))),
-    "dense 856": (("BF_concat_dense", "dense"), module(lambda b, x: b.linear(x, out_features=856), (1, 856))),
+    "dense 428": (("BF_dense_add", "dense"), linear(428, 428)),
+    "dense 856": (("BF_concat_dense", "dense"), linear(856, 856)),
     "convtrans after concat": (("BF_concat_convtrans", "convtrans"), module(
         lambda b, x: b.conv_transpose2d(x, out_channels=32, kernel=3, padding=1), (1, 32, 28, 28))),
     "convtrans after reshape": (("BF_reshape_convtrans", "convtrans"), module(
@@ -141,7 +150,7 @@ def test_held_out_points():
 def test_more_channels_or_pixels_take_longer(target):
     for make in (lambda c: conv(c, c, 28, 28), lambda c: conv(c, c, 28, 28, k=1),
                  lambda c: conv(c, c, 28, 28, groups=c), lambda c: conv(c, c, 28, 28, groups=c, stride=2),
-                 lambda c: module(lambda b, x: b.linear(x, out_features=c), (1, c)),
+                 lambda c: linear(c, c),
                  lambda c: module(lambda b, x: b.hardswish(x), (1, c, 28, 28))):
         times = [us(make(c), target) for c in (8, 16, 32, 64, 128, 256, 512)]
         assert times == sorted(times) and times[0] < times[-1], times
@@ -169,7 +178,7 @@ def test_fc_matvec_is_bandwidth_bound():
     dev, ctx = device_for("adreno640"), get_target("adreno640").context()
     times = []
     for cout in (2048, 4096):
-        kernel, ops = only_kernel(module(lambda b, x: b.linear(x, out_features=cout), (1, 1024)))
+        kernel, ops = only_kernel(linear(1024, cout))
         assert kernel.impl == "fc_matvec"
         (phase,) = kernel_phases(ops, kernel.attrs, ctx)
         assert phase.bytes > 1024 * cout * 2  # the f16 weights dominate
@@ -180,9 +189,9 @@ def test_fc_matvec_is_bandwidth_bound():
 
 def test_elementwise_is_bandwidth_bound_with_a_floor():
     dev = device_for("adreno640")
-    tiny = us(module(lambda b, x, y: b.add(x, y), (1, 4, 1, 1), (1, 4, 1, 1)))
+    tiny = us(add(1, 4, 1, 1))
     assert dev.dispatch_us < tiny < dev.dispatch_us + 1
-    big = [us(module(lambda b, x, y: b.add(x, y), (1, c, 56, 56), (1, c, 56, 56))) for c in (64, 128)]
+    big = [us(add(1, c, 56, 56)) for c in (64, 128)]
     assert (big[1] - dev.dispatch_us) == pytest.approx(2 * (big[0] - dev.dispatch_us), rel=0.01)
 
 

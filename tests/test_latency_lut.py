@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+
 from archir.passes.latency import (
     LutKeyError,
     LutPredictor,

@@ -3,6 +3,8 @@
 import random
 
 import pytest
+
+import archir
 from archir.frontends.spaces.build import conv_bn, image
 from archir.frontends.spaces.darts import DartsSpace
 from archir.frontends.spaces.mbconv import mbconv
@@ -10,8 +12,6 @@ from archir.frontends.spaces.nb201 import NB201Space
 from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
 from archir.frontends.spaces.transformer import TransformerSpace
 from archir.search.mutations import MUTATIONS, Rejected, mutate_assignment, random_mutation
-
-import archir
 
 
 def mbconv_net() -> archir.Module:

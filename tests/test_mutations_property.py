@@ -6,6 +6,10 @@ import functools
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import archir
 from archir.frontends.spaces.darts import DartsSpace
 from archir.frontends.spaces.nasnet import NasNetSpace
 from archir.frontends.spaces.nb201 import NB201Space
@@ -13,10 +17,6 @@ from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
 from archir.frontends.spaces.proxyless import ProxylessSpace
 from archir.frontends.spaces.transformer import TransformerSpace
 from archir.search.mutations import Rejected, random_mutation
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import archir
 
 SPACES = {"nb201": NB201Space, "darts": DartsSpace, "nasnet": NasNetSpace, "ofa": OFAMobileNetV3Space,
           "proxyless": ProxylessSpace, "transformer": TransformerSpace}

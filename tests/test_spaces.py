@@ -5,6 +5,8 @@ import functools
 import random
 
 import pytest
+
+import archir
 from archir.frontends.spaces.darts import DARTS_V2, DartsSpace
 from archir.frontends.spaces.nasnet import NasNetSpace
 from archir.frontends.spaces.nats_counter import nats_params
@@ -12,8 +14,6 @@ from archir.frontends.spaces.nb201 import NB201Space
 from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
 from archir.frontends.spaces.proxyless import ProxylessSpace
 from archir.frontends.spaces.transformer import TransformerSpace
-
-import archir
 
 FACTORIES = {
     "nb201": NB201Space, "darts": DartsSpace, "nasnet": NasNetSpace, "ofa": OFAMobileNetV3Space,

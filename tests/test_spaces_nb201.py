@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+
+import archir
 from archir.frontends.spaces import nb201_ops
 from archir.frontends.spaces.nats_counter import nats_flops, nats_params
 from archir.frontends.spaces.nats_sss import sss_network
 from archir.frontends.spaces.nb201 import DATASETS, NB201Space
-
-import archir
 
 DATA = Path(__file__).parent / "data" / "nats_bench_reference_archs.txt"
 SHAPES = {**DATASETS, "cifar10-valid": DATASETS["cifar10"]}

@@ -9,10 +9,10 @@ import types
 import weakref
 
 import numpy as np
-from archir.backends.torch.codegen import MAIN_CLASS, ModuleWriter
-from archir.backends.torch.weights import ir_state
 from torch import nn
 
+from archir.backends.torch.codegen import MAIN_CLASS, ModuleWriter
+from archir.backends.torch.weights import ir_state
 from archir.ir import Module
 from archir.verifier import verify
 

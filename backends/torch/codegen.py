@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from torch import nn
+
 from archir.backends.torch import helpers
 from archir.backends.torch.context import BackendError, Emit
 from archir.backends.torch.emitters import EMITTERS
 from archir.backends.torch.names import RESERVED, Scope, camel, identifier
-from torch import nn
-
 from archir.ir import Graph, Module, Operation, Value
 from archir.ops.structure import choice_cell
 from archir.printer import Namer

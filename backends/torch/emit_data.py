@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from archir.backends.torch.context import Emit, Emitter, literal, tuple_expr
-
 from archir.ops._shapes import axis
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from archir.backends.torch.context import TORCH_DTYPE, Emit, Emitter, literal, tuple_expr
-
 from archir.ops._shapes import axis
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from archir.backends.torch.context import Emit, Emitter, literal, tuple_expr
 from archir.backends.torch.emit_conv import torch_pad_pairs
-
 from archir.ops._shapes import pads_of
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from archir.backends.torch.context import TORCH_DTYPE, Emit, Emitter, literal
-
 from archir.ops.structure import choice_cell
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archir.frontends.spaces.build import channels, conv_bn
-
 from archir.builder import GraphBuilder
+from archir.frontends.spaces.build import channels, conv_bn
 from archir.ir import Value
 
 

@@ -22,11 +22,10 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from archir.builder import GraphBuilder
 from archir.frontends.spaces import cell_ops
 from archir.frontends.spaces.build import SpaceBuilder, conv_bn, image
 from archir.frontends.spaces.space import Assignment, Decision, Space
-
-from archir.builder import GraphBuilder
 from archir.ir import Value
 from archir.types import ParamRef, SymbolRef
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from archir.frontends.spaces.build import channels, conv_bn, make_divisible
-
 from archir.builder import GraphBuilder
+from archir.frontends.spaces.build import channels, conv_bn, make_divisible
 from archir.ir import Value
 from archir.opdef import OPS
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 from archir.frontends.spaces.inline import inline_calls
-
 from archir.ir import Module
 
 _BUFFERS = {"running_mean", "running_var"}

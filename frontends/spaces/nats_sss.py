@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from archir.builder import GraphBuilder
 from archir.frontends.spaces import nb201_ops as nb
 from archir.frontends.spaces.build import image
-
-from archir.builder import GraphBuilder
 from archir.ir import Module
 
 GENOTYPE = nb.parse_arch(

@@ -20,7 +20,6 @@ from typing import Any
 from archir.frontends.spaces import nb201_ops as nb
 from archir.frontends.spaces.build import SpaceBuilder, image
 from archir.frontends.spaces.space import Decision, Space
-
 from archir.types import SymbolRef
 
 EDGES = tuple((j, i) for j in range(1, 4) for i in range(j))

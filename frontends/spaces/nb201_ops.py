@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from archir.frontends.spaces.build import channels, conv_bn
-
 from archir.builder import GraphBuilder
+from archir.frontends.spaces.build import channels, conv_bn
 from archir.ir import Value
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")

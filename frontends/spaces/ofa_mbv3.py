@@ -28,7 +28,6 @@ from typing import Any
 from archir.frontends.spaces.build import SpaceBuilder, conv_bn, image, make_divisible
 from archir.frontends.spaces.mbconv import mbconv
 from archir.frontends.spaces.space import Assignment, Decision, Space
-
 from archir.ir import Module
 from archir.specialize import infer_types
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archir.builder import GraphBuilder
 from archir.frontends.spaces.build import SpaceBuilder
 from archir.frontends.spaces.space import Decision, Space
-
-from archir.builder import GraphBuilder
 from archir.ir import Value
 from archir.types import DType, SymbolRef, TensorType
 

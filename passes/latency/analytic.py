@@ -116,8 +116,9 @@ class _Annotator:
                 us = sum(self.graph(_callee(op, self.module)) for op in calls)
             else:
                 us = analytic_latency_us(ops, kernel.attrs, self.target)
-            kernel.attrs["latency_us"] = us
-            kernel.attrs["latency_std_us"] = self.rel_std * us
+            kernel.attrs["latency_us"] = round(us, 3)  # ns resolution: readable IR
+            kernel.attrs["latency_std_us"] = round(self.rel_std * us, 3)
+            kernel.attrs["latency_source"] = "analytic"
             self.count += 1
             total += us
         self.graph_us[g.name] = total
@@ -127,8 +128,8 @@ class _Annotator:
 def _check_fused(module: Module, target: Target) -> None:
     loose = sorted({op.name for _, op in module.walk() if op.kernel is None})
     if loose:
-        raise AnalyticModelError(f"ops outside kernels ({', '.join(loose)}); run fuse{{target={target.name}}},"
-                                 f"select-kernels{{target={target.name}}} first")
+        raise AnalyticModelError(f"ops outside kernels ({', '.join(loose)}); run "
+                                 f"fuse{{target={target.name}}},select-kernels{{target={target.name}}} first")
 
 
 def annotate_analytic(module: Module, target: str | Target) -> AnalyticSummary:

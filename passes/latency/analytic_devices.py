@@ -85,7 +85,8 @@ DEVICES: dict[str, AnalyticDevice] = {d.target: d for d in (
                                "Samsung Exynos 990 announcement (G77 MP11, LPDDR5 2750 MHz)")),
     # Valhall G78: as G77 per core; MP14 x 32 x 2 x 854 MHz = 765 GFLOPS FP32; LPDDR5-6400 = 51.2 GB/s.
     AnalyticDevice("mali-g78", "Mali-G78 MP14 (Exynos 2100)", 14 * 32, 0.854, 51.2, _MALI_STORAGE, 0.50,
-                   _CAL_MALI, ("Arm Mali-G78 product page", "Samsung Exynos 2100 announcement (LPDDR5 3200 MHz)")),
+                   _CAL_MALI, ("Arm Mali-G78 product page",
+                               "Samsung Exynos 2100 announcement (G78 MP14, LPDDR5 3200 MHz)")),
 )}
 
 

@@ -50,7 +50,6 @@ class Phase:
 
 @dataclass(frozen=True)
 class _Kernel:
-    ops: Sequence[Operation]
     anchor: Operation
     impl: str
     block: tuple[int, ...]
@@ -246,7 +245,7 @@ def kernel_phases(ops: Sequence[Operation], attrs: Mapping[str, Any], ctx: Selec
         return []
     anchor = anchor_of(ops)
     ir_isz = anchor.results[0].type.dtype.itemsize if anchor.results else 4
-    k = _Kernel(ops, anchor, impl, tuple(attrs["block"]), attrs["splits"], ITEMSIZE[precision],
+    k = _Kernel(anchor, impl, tuple(attrs["block"]), attrs["splits"], ITEMSIZE[precision],
                 f[_FEATS["flops"]], f[_FEATS["macs"]], f[_FEATS["in_elems"]], f[_FEATS["out_elems"]],
                 f[_FEATS["weight_bytes"]] / ir_isz, ctx)
     return rule(k)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from archir.ir import Graph, Module
 from archir.ops.structure import choice_cell
 from archir.passes.base import Pass, PassContext, PassError, register
+from archir.passes.latency.analytic import annotate_analytic, predict_latency_analytic
+from archir.passes.latency.analytic_devices import NoAnalyticDevice
 from archir.passes.latency.kernel_features import kernel_item
 from archir.passes.latency.kernel_keys import regions
 from archir.passes.latency.kernel_predictor import WEIGHT_BYTES, KernelPredictor, MissingKernelModel
 from archir.passes.latency.kernel_registry import load_predictor
-from archir.passes.targets import compile_for
+from archir.passes.targets import compile_for, get_target
 from archir.types import ParamRef
 
 _CALLS = ("call", "choice")
@@ -26,6 +28,14 @@ _CALLS = ("call", "choice")
 
 class LatencyError(ValueError):
     pass
+
+
+def use_analytic(target: str, model: str) -> bool:
+    """The analytic model answers when asked (model=analytic) or when it is the target's own
+    latency model (kind 'analytic'); model=trained forces the trained predictor."""
+    if model not in ("", "trained", "analytic"):
+        raise LatencyError(f"model must be 'trained' or 'analytic', not '{model}'")
+    return model == "analytic" or (not model and get_target(target).latency.kind == "analytic")
 
 
 def _callee(op, module: Module) -> Graph:
@@ -100,9 +110,10 @@ def annotate_module(module: Module, predictor: KernelPredictor) -> None:
         except MissingKernelModel as e:
             raise LatencyError(str(e)) from None
         for (kernel, item), (raw, std) in zip(found, preds):
-            kernel.attrs["latency_us"] = c.in_model(raw, item[2][WEIGHT_BYTES])
-            kernel.attrs["latency_std_us"] = c.scale * std if std == std and raw > 0 else (
+            kernel.attrs["latency_us"] = round(c.in_model(raw, item[2][WEIGHT_BYTES]), 3)
+            kernel.attrs["latency_std_us"] = round(c.scale * std, 3) if std == std and raw > 0 else (
                 0.0 if raw <= 0 else -1.0)
+            kernel.attrs["latency_source"] = "measured"  # a predictor trained on this machine
 
 
 def prepare(module: Module, target: str) -> Module:
@@ -113,13 +124,16 @@ def prepare(module: Module, target: str) -> Module:
 
 
 def predict_latency(module: Module, target: str, *, predictor: KernelPredictor | str | None = None,
-                    force: bool = False) -> float:
+                    force: bool = False, model: str = "") -> float:
     """Predicted end-to-end latency in milliseconds of one run of ``module`` on ``target``.
 
     A module without kernels is fused and selected for ``target`` first (on a copy).
     ``predictor``: a loaded predictor or a path; by default the one trained on this machine.
     ``force`` accepts a predictor trained on another device or runtime version.
+    ``model``: "analytic" or "trained"; by default the target's own latency-model kind.
     """
+    if predictor is None and use_analytic(target, model):
+        return predict_latency_analytic(module, target).ms
     p = predictor if isinstance(predictor, KernelPredictor) else load_predictor(target, predictor,
                                                                                  force=force)
     regs = _fused_regions(module, target)
@@ -139,14 +153,18 @@ class AnnotateLatency(Pass):
     target: str
     predictor: str = ""  # a predictor directory; the default home when empty
     force: bool = False  # accept a predictor trained on another device / runtime version
+    model: str = ""  # analytic | trained; by default the target's own latency-model kind
 
     def run(self, module: Module, ctx: PassContext) -> bool:
         try:
             if _fused_regions(module, self.target) is None:
                 raise LatencyError(f"the module has no kernels; run fuse{{target={self.target}}},"
                                    f"select-kernels{{target={self.target}}} first")
+            if not self.predictor and use_analytic(self.target, self.model):
+                annotate_analytic(module, self.target)  # labelled latency_source = "analytic"
+                return True
             p = load_predictor(self.target, self.predictor or None, force=self.force)
             annotate_module(module, p)
-        except (LatencyError, FileNotFoundError, ValueError) as e:
+        except (LatencyError, FileNotFoundError, ValueError, NoAnalyticDevice) as e:
             raise PassError(f"{self}: {e}") from None
         return True

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+
 from archir.passes.latency.lut_base import base_ms
 from archir.passes.latency.lut_features import features
 from archir.passes.latency.lut_keys import LutKeyError

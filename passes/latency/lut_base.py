@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from archir.passes.latency.lut_features import features
 from archir.passes.latency.lut_linear import fit_relative
 from archir.passes.latency.lut_tables import Measurement

@@ -14,6 +14,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
+
 from archir.passes.latency.lut_keys import LutKey, _parse, parse_key
 
 # Model family per table op: Conv_2 and Logits are both dense layers on a 1x1 map, which are bound

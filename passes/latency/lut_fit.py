@@ -7,6 +7,7 @@ from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
+
 from archir.passes.latency.lut import LutPredictor, TrainingInfo
 from archir.passes.latency.lut_base import TILE_CANDIDATES, base_matrix, fit_base
 from archir.passes.latency.lut_features import SHAPE, features

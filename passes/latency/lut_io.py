@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
+
 from archir.passes.latency.lut import LutPredictor, TrainingInfo
 from archir.passes.latency.lut_features import BASE, SHAPE
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
 from archir.passes.latency.lut_keys import LutKey, LutKeyError, parse_key
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

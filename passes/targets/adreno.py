@@ -12,8 +12,11 @@ from archir.passes.targets.gpu_select import select_gpu
 from archir.passes.targets.link_gpu import GpuLinking
 from archir.passes.targets.spec import LatencyModel, Target
 
-_NNMETER = ("nn-Meter {} (TFLite 2.1, sum of per-kernel GPU times); imported measurements, "
-            "not measured here")
+# nn-Meter's Adreno predictors are gigabyte pickles that no longer load, so none ships: the
+# latency model is archir's roofline, calibrated on the kernel timings in nn-Meter's measured
+# rule file for {} (passes/latency/analytic_calibration.py). Approximate, not measured here.
+_ANALYTIC = ("analytic roofline calibrated on nn-Meter's {} kernel timings (TFLite 2.1); "
+             "approximate, not measured")
 
 
 def _adreno(name: str, model: str, generation: str, cus: int, latency: LatencyModel, device: str) -> Target:
@@ -29,10 +32,10 @@ def _adreno(name: str, model: str, generation: str, cus: int, latency: LatencyMo
 
 TARGETS = {
     "adreno640": _adreno("adreno640", "Adreno 640", "adreno6xx", 2,
-                         LatencyModel("imported", _NNMETER.format("adreno640gpu_tflite21")),
+                         LatencyModel("analytic", _ANALYTIC.format("adreno640gpu_tflite21")),
                          "Snapdragon 855 (Mi 9)"),
     "adreno630": _adreno("adreno630", "Adreno 630", "adreno6xx", 2,
-                         LatencyModel("imported", _NNMETER.format("adreno630gpu_tflite21")),
+                         LatencyModel("analytic", _ANALYTIC.format("adreno630gpu_tflite21")),
                          "Snapdragon 845 (Pixel 3 XL)"),
     "adreno7xx": _adreno("adreno7xx", "Adreno 740", "adreno7xx", 4,
                          LatencyModel("analytic", "no measurements exist; analytic model only"),

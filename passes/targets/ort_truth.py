@@ -58,7 +58,7 @@ class OrtGraph:
         return [(frozenset(members[root]), len(types), tuple(types)) for root, types in counts.items()]
 
 
-def _session(model_path: Path, level: str, out_path: Path) -> None:
+def _session(model_path: Path, level: str, out_path: Path, external: bool = False) -> None:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -70,6 +70,11 @@ def _session(model_path: Path, level: str, out_path: Path) -> None:
     so.optimized_model_filepath = str(out_path)
     so.intra_op_num_threads = 1
     so.log_severity_level = 3
+    if external:  # the optimised graph is written with its weights beside it, like the input
+        so.add_session_config_entry("session.optimized_model_external_initializers_file_name",
+                                    "optimized_weights.bin")
+        so.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes",
+                                    "1024")
     ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
 
 
@@ -90,9 +95,9 @@ def ort_graph(module: Module, level: str = "extended") -> OrtGraph:
     with tempfile.TemporaryDirectory() as tmp:
         source, path = Path(tmp) / "model.onnx", Path(tmp) / "optimized.onnx"
         # past protobuf's 2 GB the weights must live beside the model (vit_h_14, regnet_y_128gf)
-        weights = sum(len(t.raw_data) for t in model.graph.initializer)
-        onnx.save_model(model, str(source), save_as_external_data=weights > 1 << 30, location="weights.bin")
-        _session(source, level, path)
+        big = sum(len(t.raw_data) for t in model.graph.initializer) > 1 << 30
+        onnx.save_model(model, str(source), save_as_external_data=big, location="weights.bin")
+        _session(source, level, path, external=big)
         optimized = onnx.load(str(path), load_external_data=False)
     return OrtGraph(_map(model.graph, optimized.graph, by_name), len(model.graph.node))
 
