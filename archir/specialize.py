@@ -7,7 +7,7 @@ from typing import Any
 
 from archir.attrs import AttrError, format_value
 from archir.errors import VerifyError
-from archir.ir import Graph, Module
+from archir.ir import Graph, Module, clone_graph
 from archir.opdef import OPS
 from archir.ops.structure import choice_cell
 from archir.types import ParamRef, SymbolRef
@@ -80,7 +80,8 @@ def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
     if problems:
         raise ValueError("cannot specialize: " + "; ".join(problems))
 
-    module = space.clone()
+    # Clone only the cells this assignment runs: a space holds every alternative.
+    module = Module([clone_graph(space.graphs[n]) for n in _reachable(space, assignment)])
     for _, op in module.walk():
         for key, v in op.attrs.items():
             if not isinstance(v, ParamRef):
@@ -95,8 +96,6 @@ def specialize(space: Module, assignment: Mapping[str, Any]) -> Module:
                 op.attrs[key] = op.opdef.attrs[key].kind(value)
             except AttrError as e:
                 raise ValueError(f"cannot specialize: ${v.name} on '{op.name}': {e}") from None
-    module.params = {}
-    _drop_unreachable(module)
     infer_types(module)
     return module
 
@@ -112,12 +111,19 @@ def _show(value: Any) -> str:
         return repr(value)
 
 
-def _drop_unreachable(module: Module) -> None:
-    reachable, todo = set(), [module.main.name]
+def _reachable(space: Module, assignment: Mapping[str, Any]) -> list[str]:
+    """Names of the graphs that ``main`` runs under ``assignment``, in the space's order."""
+    seen, todo = set(), [space.main.name]
     while todo:
         name = todo.pop()
-        if name in reachable:
+        if name in seen:
             continue
-        reachable.add(name)
-        todo += [op.attrs["callee"].name for op in module.graphs[name].ops if op.name == "call"]
-    module.graphs = {n: g for n, g in module.graphs.items() if n in reachable}
+        seen.add(name)
+        for op in space.graphs[name].ops:
+            if op.name == "call":
+                todo.append(op.attrs["callee"].name)
+            elif op.name == "choice":
+                value = assignment[op.attrs["of"].name]
+                pick = value if isinstance(value, SymbolRef) else SymbolRef(value)
+                todo.append(choice_cell(pick, op.attrs["variant"]))
+    return [n for n in space.graphs if n in seen]

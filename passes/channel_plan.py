@@ -78,10 +78,6 @@ class ChannelPlan:
     def analyse(cls, g: Graph) -> ChannelPlan:
         return _Builder(g).build()
 
-    def kind(self, v: Value) -> str:
-        c = self.of.get(v)
-        return "fixed" if c is None else self.classes[c].kind
-
     def is_block_internal(self, v: Value) -> bool:
         """Inside an inverted-bottleneck block: a depthwise or expansion width."""
         c = self.of.get(v)

@@ -12,15 +12,13 @@ from archir.io import save
 from archir.search.history import Record
 from archir.search.loop import SearchResult
 from archir.search.objectives.catalog import pareto_axes
-from archir.search.objectives.latency import NOTE10, NOTE10_LABEL, Latency
+from archir.search.objectives.latency import Latency
 
 
 def latency_label(result: SearchResult) -> str | None:
     for m in result.config.objective.measures:
         if isinstance(m, Latency):
-            if m.target == NOTE10:
-                return NOTE10_LABEL
-            return f"predicted for {m.target} by archir.predict_latency"
+            return m.provenance()
     return None
 
 

@@ -20,6 +20,15 @@ import archir
 torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Forward passes on a shared 2-core machine: more threads than cores only contend."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)

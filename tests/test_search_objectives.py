@@ -131,6 +131,17 @@ def test_note10_refuses_spaces_its_tables_do_not_measure():
             SpaceSpec("ofa-mbv3", {"width_mult": 1.0}).build())
 
 
+def test_latency_on_any_target_goes_through_predict_latency():
+    space = TINY_NB201.build()
+    latency = Latency("adreno640")
+    assert "analytic" in latency.provenance()
+    conv = latency.measure(uniform(space, "nor_conv_3x3"))["latency_ms"]
+    light = latency.measure(uniform(space, "skip_connect"))["latency_ms"]
+    assert conv > light > 0
+    note10 = "measured on Samsung Note10 by OFA, predicted by archir's LUT model"
+    assert Latency("note10-cpu").provenance() == note10
+
+
 def test_latency_on_an_untrained_target_is_a_recorded_error_naming_the_fix(tmp_path):
     space = TINY_NB201.build()
     o = standard_objective("latency", target="ort-cpu", predictor=str(tmp_path / "none"))

@@ -83,8 +83,12 @@ def emit_attention(em: Emitter, q: Value, k: Value, v: Value, *,
             bias = bias.reshape(bias.shape[0] // heads, heads, *bias.shape[1:])
         elif isinstance(bias, Value):
             return None
-        out = emit_attention(em, *split, bias=bias, causal=causal, scale=scale, q_factor=None
-                             if q_factor is None else q_factor.reshape(-1, heads, 1, 1))
+        if q_factor is not None:  # constant over (S, T): one value per batch·head entry
+            f = masks.compress(q_factor)
+            f = np.broadcast_to(f.reshape((1,) * (3 - f.ndim) + f.shape)[..., :1, :1],
+                                (q.type.shape[0], 1, 1))
+            q_factor = f.reshape(-1, heads, 1, 1)
+        out = emit_attention(em, *split, bias=bias, causal=causal, scale=scale, q_factor=q_factor)
         return None if out is None else layout.reshape(em, out, (q.type.shape[0], *out.type.shape[2:]))
     if rank == 3:  # (X, S, D): one head per batch entry
         (kb, hk), (vb, hv) = (k, 1), (v, 1)

@@ -40,9 +40,16 @@ class Latency(Measure):
         return ("latency_ms",)
 
     def describe(self) -> str:
+        return f"latency on {self.target} ({self.provenance()})"
+
+    def provenance(self) -> str:
+        """Where the figures come from, as the target states it: no prediction passes for a measurement."""
         if self.target == NOTE10:
-            return f"latency on {NOTE10} ({NOTE10_LABEL})"
-        return f"latency on {self.target} (archir.predict_latency)"
+            return NOTE10_LABEL
+        from archir.passes.targets import get_target
+
+        model = get_target(self.target).latency
+        return f"archir.predict_latency; {model.kind}: {model.source}"
 
     def measure(self, candidate: Candidate) -> dict[str, float]:
         if self.target == NOTE10:
