@@ -29,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from archir.backends.profile.campaign import Campaign, CampaignSettings
-from archir.backends.profile.corpus import ZOO, LoweringFailed, family_of, load_models
 from archir.backends.profile.profiler import Profiler, Task
 from archir.backends.profile.runtimes import runtime_for
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import TimingPolicy
 from archir.backends.profile.training import kernel_rows, model_latencies, parsed
+from archir.frontends.corpus import ZOO, LoweringFailed, family_of, load_models
 from archir.passes.cost import cost
 from archir.passes.latency import predict_latency
 from archir.passes.latency.kernel_baselines import FlopsRegression, NnMeterForest
@@ -44,6 +43,7 @@ from archir.passes.latency.kernel_fit import FitParams, fit_kernel_predictor
 from archir.passes.latency.kernel_io import size_bytes
 from archir.passes.latency.kernel_module import op_configs
 from archir.passes.latency.sampling import compile_model
+from archir.search.profile_campaign import Campaign, CampaignSettings
 
 TARGET = "ort-cpu"
 HELD_OUT = ("densenet", "regnet", "shufflenet_v2", "proxylessnas")

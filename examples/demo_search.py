@@ -60,8 +60,10 @@ def main() -> None:
     ap.add_argument("--max-latency-ms", type=float, default=25.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
-    console = Console()
+    run(ap.parse_args(), Console())
+
+
+def run(args: argparse.Namespace, console: Console) -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="archir-search-"))
     console.print(Panel.fit(
         f"[bold]Regularized evolution on Once-for-All MobileNetV3 (w1.2) for note10-cpu[/]\n"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from archir.passes.base import PASSES, Pass
+from archir.passes.base import Pass, all_passes
 from archir.passes.options import coerce, find_option, format_pass, option_fields
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
@@ -87,11 +87,12 @@ def _parse_pass(s: _Scanner) -> Pass:
     if name is None:
         found = f"'{s.peek()}'" if s.peek() else "end of pipeline"
         raise s.error(f"expected a pass name, found {found}")
-    cls = PASSES.get(name)
+    passes = all_passes()
+    cls = passes.get(name)
     if cls is None:
-        near = difflib.get_close_matches(name, PASSES, n=1)
+        near = difflib.get_close_matches(name, passes, n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
-        raise s.error(f"unknown pass '{name}' (known passes: {', '.join(sorted(PASSES))}){hint}", start)
+        raise s.error(f"unknown pass '{name}' (known passes: {', '.join(sorted(passes))}){hint}", start)
     values: dict[str, Any] = {}
     if s.peek() == "{":
         s.pos += 1

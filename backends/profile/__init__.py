@@ -1,5 +1,6 @@
 """Profiling: time kernels and whole models on real runtimes, store the measurements in SQLite
-(resumable), and run campaigns that sample, refine and train a target's latency predictor."""
+(resumable) and train a target's latency predictor from them. The campaign that lowers a
+corpus and drives all of this is ``archir.search.profile_campaign``."""
 
 from archir.backends.profile.profiler import Profiler, ProfileStats, Task
 from archir.backends.profile.runtimes import OrtRuntime, Runtime, TorchRuntime, runtime_for

@@ -12,6 +12,9 @@
 
 Every measurement goes to the store as it is taken; a second run of the same campaign skips
 what is there and goes on, so Ctrl-C or a crash costs at most one measurement.
+
+It composes the corpus frontend, the latency passes and the profiling backend, so it lives
+in the one layer that may import all three.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from archir.backends.profile.corpus import CorpusModel, LoweringFailed, load_models
 from archir.backends.profile.profiler import Profiler, Task
 from archir.backends.profile.runtimes import runtime_for
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import Timing, TimingPolicy
 from archir.backends.profile.training import parsed, train
+from archir.frontends.corpus import CorpusModel, LoweringFailed, load_models
 from archir.ir import Module
 from archir.passes.latency.kernel_features import kernel_family
 from archir.passes.latency.kernel_io import write_predictor

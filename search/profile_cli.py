@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from archir.backends.profile.corpus import SPACES, ZOO, default_models
 from archir.backends.profile.profiler import Task
 from archir.backends.profile.timing import Timing
+from archir.frontends.corpus import SPACES, ZOO, default_models
 from archir.passes.latency.kernel_registry import default_path, predictor_home
 from archir.passes.targets import UnknownTarget, get_target, target_names
 
@@ -84,7 +84,7 @@ def _has_gpu() -> bool:
 def _profile(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from archir.backends.profile.campaign import Campaign, CampaignSettings
+    from archir.search.profile_campaign import Campaign, CampaignSettings
 
     try:
         target = get_target(args.target)

@@ -1,9 +1,9 @@
-"""The models whose kernels the profiler samples: torchvision's zoo and search-space samples.
+"""The corpus of real models whose kernels the profiler samples: torchvision's zoo and
+search-space samples, lowered to IR.
 
-Lowering needs the frontends (torch.export and the search spaces), a layer above backends in
-DESIGN.md's table; this module is the profiling command's application edge and imports them
-lazily, only when a model is actually lowered. Lowered models are cached as ``.air`` text
-(architecture only) beside the measurement database, so a resumed run does not lower again.
+torch and the search spaces are imported lazily, only when a model is actually lowered.
+Lowered models are cached as ``.air`` text (architecture only), so a resumed profiling run
+does not lower again.
 """
 
 from __future__ import annotations
