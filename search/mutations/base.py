@@ -16,6 +16,7 @@ from archir.builder import GraphBuilder
 from archir.errors import VerifyError
 from archir.frontends.spaces.inline import inline_calls
 from archir.ir import Graph, Module, Operation, Value
+from archir.passes.cleanup import eliminate_dead_code
 from archir.specialize import infer_types
 from archir.verifier import verify
 
@@ -71,22 +72,12 @@ def prepare(module: Module) -> Module:
 
 def finish(module: Module, name: str) -> None:
     """Drop dead ops, re-infer every type and verify; a failure rejects the mutation."""
-    dead_code(module.main)
+    eliminate_dead_code(module.main)
     try:
         infer_types(module)
         verify(module)
     except VerifyError as e:
         raise Rejected(f"{name}: the rewrite does not type-check: {e.message}") from None
-
-
-def dead_code(g: Graph) -> None:
-    live = set(g.outputs)
-    keep = []
-    for op in reversed(g.ops):
-        if any(r in live for r in op.results):
-            keep.append(op)
-            live.update(op.operands)
-    g.ops = keep[::-1]
 
 
 def replace_uses(g: Graph, old: Value, new: Value, skip: Iterable[Operation] = ()) -> None:

@@ -12,7 +12,8 @@ import random
 
 from archir.builder import GraphBuilder
 from archir.ir import Graph, Module, Operation, Value
-from archir.search.mutations.base import GraphMutation, Rejected, dead_code, replace_uses, splice
+from archir.passes.cleanup import eliminate_dead_code
+from archir.search.mutations.base import GraphMutation, Rejected, replace_uses, splice
 
 
 def _ancestors(v: Value, limit: int = 2000) -> set[Value]:
@@ -50,7 +51,7 @@ def _remove(module: Module, op: Operation, rng: random.Random) -> str:
     g = module.main
     before = len(g.ops)
     replace_uses(g, op.results[0], skip)
-    dead_code(g)
+    eliminate_dead_code(g)
     if before - len(g.ops) < 2:
         raise Rejected("remove_block: the branch is used elsewhere; nothing would be removed")
     return f"removed a residual block of {before - len(g.ops) - 1} ops"
