@@ -1,19 +1,22 @@
 """The corpus of real models whose kernels the profiler samples: torchvision's zoo and
 search-space samples, lowered to IR.
 
-torch and the search spaces are imported lazily, only when a model is actually lowered.
+torch is imported lazily, only when a model is actually lowered.
 Lowered models are cached as ``.air`` text (architecture only), so a resumed profiling run
 does not lower again.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from archir.frontends.spaces.nb201 import NB201Space
+from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
+from archir.frontends.spaces.proxyless import ProxylessSpace
+from archir.frontends.spaces.space import Space
 from archir.io import load, save
 from archir.ir import Module
 
@@ -38,11 +41,11 @@ ZOO: dict[str, tuple[str, ...]] = {
     "vit": ("vit_b_16",),
 }
 
-# search space name -> (module path, class name)
-SPACES: dict[str, tuple[str, str]] = {
-    "ofa-mbv3": ("archir.frontends.spaces.ofa_mbv3", "OFAMobileNetV3Space"),
-    "proxylessnas": ("archir.frontends.spaces.proxyless", "ProxylessSpace"),
-    "nas-bench-201": ("archir.frontends.spaces.nb201", "NB201Space"),
+# search space name (the prefix of a sample's name, ``ofa-mbv3:7``) -> the space
+SPACES: dict[str, type[Space]] = {
+    "ofa-mbv3": OFAMobileNetV3Space,
+    "proxylessnas": ProxylessSpace,
+    "nas-bench-201": NB201Space,
 }
 
 
@@ -68,14 +71,8 @@ def family_of(name: str) -> str:
     if head in SPACES:
         return head
     zoo = ", ".join(n for v in ZOO.values() for n in v)
-    raise KeyError(f"unknown model '{name}' (torchvision names: {zoo}; "
+    raise ValueError(f"unknown model '{name}' (torchvision names: {zoo}; "
                    f"space samples: {', '.join(s + ':SEED' for s in SPACES)})")
-
-
-def _strip_weights(module: Module) -> Module:
-    for _, op in module.walk():
-        op.weights = None
-    return module
 
 
 def lower_zoo(name: str, resolution: int = 224) -> Module:
@@ -86,15 +83,14 @@ def lower_zoo(name: str, resolution: int = 224) -> Module:
 
     model = getattr(torchvision.models, name)(weights=None).eval()
     with torch.no_grad():
-        return _strip_weights(from_torch(model, (torch.zeros(1, 3, resolution, resolution),), weights=False))
+        return from_torch(model, (torch.zeros(1, 3, resolution, resolution),), weights=False)
 
 
 def lower_space_sample(space: str, seed: int) -> Module:
     """A flat, batch-1 architecture sampled from ``space`` with ``seed``."""
     from archir.passes.manager import run_pipeline
 
-    path, cls = SPACES[space]
-    s = getattr(importlib.import_module(path), cls)()
+    s = SPACES[space]()
     module = s.specialize(s.sample(random.Random(seed)), flat=True)
     arg = module.main.args[0].type
     shape = ",".join(str(d if isinstance(d, int) else 1) for d in arg.shape)

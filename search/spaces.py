@@ -9,48 +9,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from archir.frontends.spaces.darts import DartsSpace
+from archir.frontends.spaces.nasnet import NasNetSpace
+from archir.frontends.spaces.nb201 import NB201Space
+from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
+from archir.frontends.spaces.proxyless import ProxylessSpace
 from archir.frontends.spaces.space import Space
-
-
-def _nb201(**kw: Any) -> Space:
-    from archir.frontends.spaces.nb201 import NB201Space
-
-    return NB201Space(**kw)
-
-
-def _darts(**kw: Any) -> Space:
-    from archir.frontends.spaces.darts import DartsSpace
-
-    return DartsSpace(**kw)
-
-
-def _nasnet(**kw: Any) -> Space:
-    from archir.frontends.spaces.nasnet import NasNetSpace
-
-    return NasNetSpace(**kw)
-
-
-def _ofa(**kw: Any) -> Space:
-    from archir.frontends.spaces.ofa_mbv3 import OFAMobileNetV3Space
-
-    return OFAMobileNetV3Space(**kw)
-
-
-def _proxyless(**kw: Any) -> Space:
-    from archir.frontends.spaces.proxyless import ProxylessSpace
-
-    return ProxylessSpace(**kw)
-
-
-def _transformer(**kw: Any) -> Space:
-    from archir.frontends.spaces.transformer import TransformerSpace
-
-    return TransformerSpace(**kw)
-
+from archir.frontends.spaces.transformer import TransformerSpace
 
 SPACES: dict[str, Callable[..., Space]] = {
-    "nb201": _nb201, "darts": _darts, "nasnet": _nasnet, "ofa-mbv3": _ofa, "proxyless": _proxyless,
-    "transformer": _transformer,
+    "nb201": NB201Space, "darts": DartsSpace, "nasnet": NasNetSpace, "ofa-mbv3": OFAMobileNetV3Space,
+    "proxyless": ProxylessSpace, "transformer": TransformerSpace,
 }
 
 # Defaults that differ from the space's own, written into every spec (and so every checkpoint).

@@ -73,6 +73,7 @@ LINKS: tuple[tuple[frozenset[str], frozenset[str], Condition], ...] = (
     (CONV, CONV_ACTIVATIONS, _no_activation_yet),  # ConvActivationFusion -> FusedConv
     (frozenset({"linear"}), GEMM_ACTIVATIONS, _gemm_2d),  # GemmActivationFusion -> FusedGemm
     (frozenset({"matmul"}), frozenset({"mul", "div"}), _scalar_constant),  # MatMulScaleFusion
+    (frozenset({"slice"}), frozenset({"slice"}), lambda a, ops, c: True),  # consecutive Slices: one
 )
 
 # --- kernels ORT runs for one IR op (to_onnx's emission at opset 18, after ORT's fusions) ----
@@ -112,6 +113,13 @@ def _adaptive_pool_splits(op: Operation) -> int:
     return max(total, 1)
 
 
+def _roll_splits(op: Operation) -> int:
+    """to_onnx rolls each axis with two Slices and a Concat; ORT makes the Slices one Split."""
+    shape = op.operands[0].type.shape
+    rolled = sum(1 for s, a in zip(op.attrs["shifts"], op.attrs["axes"]) if shape[a] and s % shape[a])
+    return max(2 * rolled, 1)
+
+
 SPLITS: dict[str, int | Callable[[Operation], int]] = {
     "hardswish": 2,  # no CPU kernel: the HardSigmoid + Mul function body runs
     "rsqrt": 2,  # Sqrt + Reciprocal
@@ -122,6 +130,7 @@ SPLITS: dict[str, int | Callable[[Operation], int]] = {
     "adaptive_max_pool2d": _adaptive_pool_splits,
     "linear": _linear_splits,
     "attention": _attention_splits,
+    "roll": _roll_splits,
 }
 
 
