@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "cost": "archir.passes.cli:configure_cost",
     "show": "archir.passes.targets.cli:configure_show",
     "detect-fusion": "archir.passes.targets.cli:configure_detect_fusion",
-    "profile": "archir.backends.profile.cli:configure_profile",
+    "profile": "archir.search.profile_cli:configure_profile",
     "predict": "archir.passes.latency.cli:configure_predict",
     "search": "archir.search.cli:configure_search",
 }

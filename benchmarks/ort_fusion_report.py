@@ -113,7 +113,13 @@ original tensor names, so EXTENDED is the level the target models and this repor
 - Add + LayerNormalization (the add used only there): SkipLayerNormalization.
 - MatMul with a transposed operand or a scalar scale: FusedMatMul.
 - Slices that tile a tensor along one axis: one Split. A transpose that an inverse transpose
-  undoes across constant-operand elementwise ops vanishes; two transposes merge.
+  undoes across constant-operand elementwise ops vanishes; two transposes merge; a transpose
+  moves through a reshape that only splits axes and joins the transpose after it.
+- Identical ops on identical inputs run once (common subexpression elimination).
+- IR ops `to_onnx` emits as several nodes count as several kernels (`splits`): hardswish
+  (HardSigmoid + Mul), rsqrt, gelu, rms_norm, channel_shuffle, roll (Split + Concat per axis),
+  adaptive pooling that does not divide evenly, attention (Reshape/Transpose per distinct input,
+  FusedMatMul, Softmax, MatMul, ...).
 - Residual Add, standalone BatchNormalization, Relu after an Add: not fused at this level.
 """
 

@@ -9,6 +9,7 @@ same on a clone, so a pass never mutates a module its caller still holds.
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field, is_dataclass
 from typing import Any, ClassVar, TypeVar
@@ -62,6 +63,25 @@ class Pass:
 
 
 PASSES: dict[str, type[Pass]] = {}
+
+# Packages whose passes register when imported. They load when a pipeline names a pass not yet
+# registered (or when every pass must be listed), so `import archir.passes` stays light.
+PROVIDERS = ("archir.passes.targets", "archir.passes.latency")
+
+
+def load_providers() -> None:
+    for name in PROVIDERS:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:  # the provider exists but one of its imports is missing
+                raise
+
+
+def lookup_pass(name: str) -> type[Pass] | None:
+    if name not in PASSES:
+        load_providers()
+    return PASSES.get(name)
 
 # Packages whose passes register on import. They are imported when a pipeline is parsed, not
 # with archir.passes itself: targets and latency predictors pull in their own dependencies

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from archir.io import load
-from archir.passes.base import PASSES, PassError
+from archir.passes.base import PASSES, PassError, load_providers
 from archir.passes.cost import CostReport, cost
 from archir.passes.instruments import PrintIR, Timing
 from archir.passes.manager import PassManager
@@ -16,6 +16,7 @@ from archir.printer import to_text
 
 def configure_opt(p: argparse.ArgumentParser) -> None:
     p.description = "run a pass pipeline on an .air file and print the resulting IR"
+    load_providers()  # list every pass in the help
     p.epilog = "passes: " + ", ".join(f"{n} ({PASSES[n].summary})" for n in sorted(PASSES))
     p.add_argument("file")
     p.add_argument("-p", "--pipeline", default="", help='e.g. "canonicalize,fold-bn,cost"')

@@ -144,7 +144,7 @@ class Rewriter:
         if self._outputs[old]:
             self.graph.outputs = [new if v is old else v for v in self.graph.outputs]
             self._outputs[new] += self._outputs.pop(old)
-            if new.name_hint is None:
+            if new.name_hint is None and new.owner is not None:
                 new.name_hint = old.name_hint  # a returned value keeps its printed name
         if new.owner is not None:
             self.revisit(new.owner)

@@ -20,7 +20,6 @@ class Candidate:
     def __init__(self, space: Space, assignment: Mapping[str, Any]):
         self.space = space
         self.assignment = dict(assignment)
-        self._hash: str | None = None
 
     @cached_property
     def module(self) -> Module:
@@ -30,14 +29,16 @@ class Candidate:
     def flat(self) -> Module:
         return inline_calls(self.module)
 
+    @cached_property
+    def _structural_hash(self) -> str:
+        return structural_hash(self.module)
+
     def key(self, mode: str, index: int) -> str:
         """The identity used to dedupe: the architecture's structural hash (two assignments that
         build one network, e.g. OFA kernels of skipped blocks, are one candidate), the encoded
         assignment, or, with "none", the proposal's own index (nothing is a duplicate)."""
         if mode == "hash":
-            if self._hash is None:
-                self._hash = structural_hash(self.module)
-            return self._hash
+            return self._structural_hash
         if mode == "assignment":
             return self.space.encode(self.assignment)
         if mode == "none":

@@ -6,13 +6,12 @@ optimizer moments). JSON and npz only: nothing a user loads is unpickled.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archir.search.atomic_write import write_atomically
 from archir.search.config import SearchConfig
 from archir.search.history import Proposal, Record
 
@@ -25,17 +24,6 @@ JSON_NAME, ARRAYS_NAME = "checkpoint.json", "strategy.npz"
 
 class CheckpointError(ValueError):
     pass
-
-
-def _write_atomically(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_checkpoint(search: Search, directory: Path) -> Path:
@@ -54,13 +42,13 @@ def save_checkpoint(search: Search, directory: Path) -> Path:
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays)
 
-        _write_atomically(npz, write_npz)
+        write_atomically(npz, write_npz)
     elif npz.exists():
         npz.unlink()
     path = directory / JSON_NAME
     # allow_nan=False: a checkpoint must be JSON any tool can read; scores are finite or null.
     text = json.dumps(doc, indent=1, allow_nan=False)
-    _write_atomically(path, lambda tmp: Path(tmp).write_text(text))
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text))
     return path
 
 
@@ -101,7 +89,8 @@ def load_checkpoint(cls: type[Search], directory: Path, config: SearchConfig | N
             raise CheckpointError(f"{directory} was searched with another configuration: " + "; ".join(diff))
     search = cls(saved)
     if search.strategy.options() != doc["strategy_options"]:
-        raise CheckpointError(f"{directory}: strategy options differ: {doc['strategy_options']}")
+        raise CheckpointError(f"{directory}: strategy options differ: checkpoint {doc['strategy_options']}, "
+                              f"now {search.strategy.options()}")
     try:
         records = [Record.from_json(r) for r in doc["records"]]
         for r in records:

@@ -82,8 +82,7 @@ def test_options_are_typed_from_the_dataclass_fields():
 
 
 @pytest.mark.parametrize("spec, column, fragments", [
-    ("canonicalize,fold-bm", 14, ["unknown pass 'fold-bm'", "known passes: canonicalize, compound-scale",
-                                  "did you mean 'fold-bn'?"]),
+    ("canonicalize,fold-bm", 14, ["unknown pass 'fold-bm' (known passes: ", "did you mean 'fold-bn'?"]),
     ("fold-bn{weigthless=true}", 9, ["pass 'fold-bn' has no option 'weigthless' (its options: weightless)"]),
     ("set-input-shape{shape=[1,3,2.5]}", 23, ["option 'shape' of pass 'set-input-shape'",
                                              "expected a list of ints"]),
@@ -105,6 +104,9 @@ def test_bad_pipelines_name_the_pass_option_and_column(spec, column, fragments):
     assert err.column == column, str(err)
     for f in fragments:
         assert f in str(err)
+    if "unknown pass" in str(err):  # every registered pass is listed, in order
+        listed = str(err).split("(known passes: ")[1].split(")")[0].split(", ")
+        assert listed == sorted(PASSES)
     # the caret sits under the column
     assert str(err).splitlines()[-1] == "  " + " " * (column - 1) + "^"
 

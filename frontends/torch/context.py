@@ -23,11 +23,9 @@ from archir.types import DType, TensorType
 
 
 class Lowering:
-    def __init__(self, builder: GraphBuilder, const: set[fx.Node], names: dict[fx.Node, str],
-                 keep_weights: bool = True):
+    def __init__(self, builder: GraphBuilder, const: set[fx.Node], names: dict[fx.Node, str]):
         self.constants = const
         self.names = names  # weight placeholders → their dotted names ("layer1.0.conv1.weight")
-        self.keep_weights = keep_weights
         self.env: dict[fx.Node, Any] = {}  # non-constant nodes → IR values
         self.values: dict[fx.Node, Any] = {}  # constant nodes → torch values
         self._stored: dict[tuple[fx.Node, int], Value] = {}
@@ -76,10 +74,16 @@ class Lowering:
         return to_numpy(value) if isinstance(value, torch.Tensor) else np.asarray(value)
 
     def weight(self, arg: Any) -> np.ndarray | None:
-        """A constant argument destined to be an op's weight; None when weights are off."""
-        if arg is None or not self.keep_weights:
+        """A constant argument destined to be an op's weight; None when its value is unknown
+        (a model on the meta device)."""
+        if arg is None or not self.known(arg):
             return None
         return self.const(arg)
+
+    def known(self, arg: Any) -> bool:
+        """Whether a constant argument has a value to read (meta tensors have none)."""
+        value = self.tensor(arg)
+        return not (isinstance(value, torch.Tensor) and value.is_meta)
 
     def type_of(self, arg: Any) -> TensorType:
         """The tensor type torch computed for an argument."""
@@ -120,9 +124,9 @@ class Lowering:
             if dtype is None:
                 raise self.error(f"constant {node.name} has dtype {value.dtype}, which the IR lacks")
             name = self.names.get(node) or self.em.name
-            if value.dim() == 0:
+            if value.dim() == 0 and not value.is_meta:
                 out = self.em.scalar(float(value.item()), dtype)
-            elif self.keep_weights:
+            elif not value.is_meta:
                 out = self.em.array(to_numpy(value), dtype, name=name)
             else:
                 saved, self.em.name = self.em.name, name

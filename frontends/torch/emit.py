@@ -23,6 +23,8 @@ class Emitter:
 
     def op(self, kind: str, *operands: Value, weights: Mapping[str, np.ndarray] | None = None,
            **attrs: Any) -> Any:
+        if weights is not None and any(w is None for w in weights.values()):
+            weights = None  # all or nothing: some values are unknown (meta tensors)
         return self.builder.op(kind, *operands, name=self.name, loc=self.loc, weights=weights, **attrs)
 
     def scalar(self, value: float, dtype: DType) -> Value:

@@ -59,7 +59,7 @@ def lower_program(ep: ExportedProgram, *, weights: bool = True,
                if spec.target is not None and hasattr(spec.arg, "name")}
     names = {node: targets[node.name] for node in ep.graph.nodes
              if node.op == "placeholder" and node.name in targets}
-    cx = Lowering(builder, const, names, keep_weights=weights)
+    cx = Lowering(builder, const, names)
     scan(ep.graph, cx)
     convert_program(ep, cx)
     g = builder.graph
@@ -67,6 +67,9 @@ def lower_program(ep: ExportedProgram, *, weights: bool = True,
     raise_rotary(g)
     raise_attention(g, heads)
     refold(g)
+    if not weights:  # dropped only now: the raising patterns read constants' values
+        for op in g.ops:
+            op.weights = None
     module = Module([g])
     verify(module)
     return module

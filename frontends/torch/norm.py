@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from archir.frontends.torch.dtypes import torch_dtype
+from archir.frontends.torch.dtypes import numpy_dtype, torch_dtype
 from archir.frontends.torch.table import converts
 
 
-def _filled(cx, arg, shape: tuple[int, ...], value: float) -> np.ndarray:
-    """A weight argument, or the constant it defaults to when the layer has none."""
-    got = cx.weight(arg)
-    return np.full(shape, value, np.float32) if got is None else got
+def _filled(cx, arg, shape: tuple[int, ...], value: float) -> np.ndarray | None:
+    """A weight argument, or the constant it stands for when the layer has none (None when
+    the argument's value is unknown)."""
+    if arg is None:
+        return np.full(shape, value, numpy_dtype(cx.type_of(cx.node).dtype))
+    return cx.weight(arg)
 
 
 def _bn_check(cx, a):
@@ -24,11 +26,9 @@ def _bn_check(cx, a):
 
 def _batch_norm(cx, a):
     x = cx.value(a["input"])
-    weights = None
-    if cx.keep_weights:
-        c = (x.type.shape[1],)
-        weights = {"weight": _filled(cx, a["weight"], c, 1.0), "bias": _filled(cx, a["bias"], c, 0.0),
-                   "running_mean": cx.weight(a["running_mean"]), "running_var": cx.weight(a["running_var"])}
+    c = (x.type.shape[1],)
+    weights = {"weight": _filled(cx, a["weight"], c, 1.0), "bias": _filled(cx, a["bias"], c, 0.0),
+               "running_mean": cx.weight(a["running_mean"]), "running_var": cx.weight(a["running_var"])}
     return cx.em.op("batch_norm", x, eps=float(a["eps"]), weights=weights)
 
 
@@ -52,7 +52,7 @@ def layer_norm(cx, a):
     shape = tuple(int(d) for d in a["normalized_shape"])
     affine = a["weight"] is not None or a["bias"] is not None
     weights = None
-    if affine and cx.keep_weights:
+    if affine:
         weights = {"weight": _filled(cx, a["weight"], shape, 1.0)}
         if a["bias"] is not None:
             weights["bias"] = cx.weight(a["bias"])
@@ -78,8 +78,6 @@ def rms_norm(cx, a):
 
 
 def _per_channel(cx, a, x) -> dict[str, np.ndarray] | None:
-    if not cx.keep_weights:
-        return None
     c = (x.type.shape[1],)
     return {"weight": _filled(cx, a["weight"], c, 1.0), "bias": _filled(cx, a["bias"], c, 0.0)}
 

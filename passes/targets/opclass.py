@@ -37,7 +37,7 @@ _STATIC: dict[str, str] = {
     "pad": "pad", "resize": "resize",
     "reshape": "reshape", "flatten": "reshape", "squeeze": "reshape", "unsqueeze": "reshape",
     "expand": "expand", "transpose": "transpose", "concat": "concat", "split": "split",
-    "slice": "split", "channel_shuffle": "channelshuffle", "roll": "roll",
+    "slice": "split", "channel_shuffle": "channelshuffle",
     "attention": "attention", "rotary": "position", "alibi": "position",
     "constant": "constant", "parameter": "constant", "call": "call", "choice": "call",
 }
@@ -59,7 +59,15 @@ def _adaptive(op: Operation) -> str:
     return "gap" if tuple(op.attrs["output_size"]) == (1, 1) else "pooling"
 
 
+def _roll(op: Operation) -> str:
+    shape = op.operands[0].type.shape
+    moved = any(isinstance(shape[a], int) and shape[a] and s % shape[a] for s, a in
+                zip(op.attrs["shifts"], op.attrs["axes"]))
+    return "roll" if moved else "noop"  # shifting by whole turns moves nothing
+
+
 _DYNAMIC: dict[str, Callable[[Operation], str]] = {
+    "roll": _roll,
     "conv2d": _conv2d,
     "adaptive_avg_pool2d": _adaptive,
     "adaptive_max_pool2d": _adaptive,
@@ -69,7 +77,7 @@ _DYNAMIC: dict[str, Callable[[Operation], str]] = {
 TEMPLATE_CLASSES = frozenset({"se"})
 
 CLASSES: frozenset[str] = frozenset(
-    set(_STATIC.values()) | {"conv", "dwconv", "gconv", "pooling", "gap"} | TEMPLATE_CLASSES
+    set(_STATIC.values()) | {"conv", "dwconv", "gconv", "pooling", "gap", "roll", "noop"} | TEMPLATE_CLASSES
 )
 
 # Classes a kernel can apply on its way out (an epilogue).

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archir.ir import Graph, Operation, Value
+from archir.passes.targets.anchor import FREE_CLASSES
 from archir.passes.targets.fusion import (
     attach_free_ops,
     group_outputs,
@@ -21,6 +22,7 @@ from archir.passes.targets.fusion import (
     tail,
     uses,
 )
+from archir.passes.targets.opclass import op_class
 from archir.passes.targets.partition import Partition
 
 # --- links: (anchor kinds, consumer kinds, condition on (anchor, kernel ops, consumer)) -------
@@ -73,7 +75,6 @@ LINKS: tuple[tuple[frozenset[str], frozenset[str], Condition], ...] = (
     (CONV, CONV_ACTIVATIONS, _no_activation_yet),  # ConvActivationFusion -> FusedConv
     (frozenset({"linear"}), GEMM_ACTIVATIONS, _gemm_2d),  # GemmActivationFusion -> FusedGemm
     (frozenset({"matmul"}), frozenset({"mul", "div"}), _scalar_constant),  # MatMulScaleFusion
-    (frozenset({"slice"}), frozenset({"slice"}), lambda a, ops, c: True),  # consecutive Slices: one
 )
 
 # --- kernels ORT runs for one IR op (to_onnx's emission at opset 18, after ORT's fusions) ----
@@ -309,9 +310,40 @@ def _transpose_through_reshape(p: Partition, op: Operation) -> list[Operation] |
     return [op, r, t2]
 
 
+def _signature(op: Operation) -> tuple:
+    return (op.name, tuple(sorted((k, repr(v)) for k, v in op.attrs.items())), tuple(map(id, op.operands)))
+
+
+def _common_subexpressions(p: Partition, op: Operation) -> list[Operation] | None:
+    """CommonSubexpressionElimination: ops of one kind, attributes and operands run once."""
+    if not op.operands or op_class(op) in FREE_CLASSES or op.opdef.params is not None:
+        return None  # ops with weights differ by their weights
+    mine = _signature(op)
+    twins = [u for u, _ in p.consumers(op.operands[0]) if u is not op and _signature(u) == mine]
+    if not twins or any(p.index[t] < p.index[op] for t in twins):
+        return None  # reported once, from the first of the twins
+    return [op, *twins]
+
+
+def duplicates(ops: list[Operation]) -> set[Operation]:
+    """The ops CSE removes: every op that repeats an earlier op's kind, attributes and operands."""
+    seen: set[tuple] = set()
+    out = set()
+    for op in ops:
+        if not op.operands or op_class(op) in FREE_CLASSES or op.opdef.params is not None:
+            continue
+        sig = _signature(op)
+        if sig in seen:
+            out.add(op)
+        seen.add(sig)
+    return out
+
+
 def launches(ops: list[Operation]) -> int:
-    """Kernels ORT runs for one fused region: a cancelled transpose pair leaves the ops between."""
-    real = [op for op in ops if op.name not in ("constant", "parameter", "identity", "dropout")]
+    """Kernels ORT runs for one fused region: a cancelled transpose pair leaves the ops between;
+    common subexpressions run once."""
+    twins = duplicates(list(ops))
+    real = [op for op in ops if op_class(op) not in FREE_CLASSES and op not in twins]
     joints = seams(real)
     if joints:
         return sum(splits_of(op) for op in real) - joints
@@ -324,7 +356,7 @@ def launches(ops: list[Operation]) -> int:
     return max(splits_of(op) for op in real) if real else 1
 
 
-TEMPLATES = (("Split", _slices_to_split), ("Transpose", _transpose_pair),
+TEMPLATES = (("CSE", _common_subexpressions), ("Split", _slices_to_split), ("Transpose", _transpose_pair),
              ("Reshape+Transpose", _transpose_through_reshape), ("Gelu", _erf_gelu),
              ("QuickGelu", _quick_gelu), ("SkipLayerNormalization", _skip_layer_norm),
              ("FusedMatMul", _transposed_matmul))

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from archir.frontends.spaces.space import Space
+from archir.search.atomic_write import write_atomically
 from archir.search.candidate import Candidate
 from archir.search.objectives.base import Measure, register
 
@@ -111,9 +110,6 @@ def _save_atomically(p, path: Path) -> None:
     # Pool workers may fit at the same time: each writes its own file and renames it into place.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-        os.close(fd)
-        p.save(tmp)
-        os.replace(tmp, path)
+        write_atomically(path, p.save)
     except OSError:
         pass  # an unwritable cache only costs the next process a refit
