@@ -119,3 +119,13 @@ def test_non_tensor_output():
 
     with pytest.raises(FrontendError, match="return tensors only"):
         archir.from_torch(Shape(), (torch.randn(2),))
+
+
+def test_torch_cond_is_reported_as_control_flow():
+    class Cond(nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, lambda x: x * 2, lambda x: x - 1, (x,))
+
+    with pytest.raises(FrontendError, match=r"torch\.cond ×1 +\(control flow") as info:
+        archir.from_torch(Cond(), (torch.randn(3),))
+    assert "get_attr" not in str(info.value)

@@ -154,7 +154,8 @@ def test_predict_latency_fuses_first_and_matches_annotation(trained):
     assert all(k.latency_us is not None and k.latency_us >= 0 for k in views)
     assert all(k.latency_std_us is not None for k in views if k.kind != "reshape")
     total = sum(k.latency_us for k in views) + predictor.calibration.intercept_us
-    assert total / 1e3 == pytest.approx(ms, rel=1e-9)
+    # kernel attributes are stored rounded to 1 ns
+    assert total / 1e3 == pytest.approx(ms, abs=1e-6 * len(views))
     assert all(k.latency_us is None for k in kernels(fused))  # the caller's module is untouched
 
 

@@ -1,5 +1,6 @@
 """Golden before/after per target: tests/golden/targets/cases/*.air compiled for each target
-(delegate rewrites for GPU targets, fusion, selection) must print as the stored file.
+(delegate rewrites for GPU targets, fusion, selection) must print as the stored file; a
+target that refuses a graph (note10-cpu models only OFA MobileNetV3s) stores its error.
 Regenerate after a deliberate rule change with ARCHIR_UPDATE_GOLDEN=1 (a debug switch)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import archir
-from archir.passes.targets import compile_for, target_names
+from archir.passes.targets import TargetPassError, compile_for, target_names
 
 ROOT = Path(__file__).parent / "golden" / "targets"
 CASES = sorted((ROOT / "cases").glob("*.air"))
@@ -20,15 +21,20 @@ CASES = sorted((ROOT / "cases").glob("*.air"))
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_golden(case, target):
     before = archir.parse(case.read_text())
-    after = compile_for(before, target)
-    archir.verify(after)
-    text = archir.to_text(after)
+    try:
+        after = compile_for(before, target)
+    except TargetPassError as e:  # a target that models one family of networks refuses others
+        text = f"error: {e}\n"
+    else:
+        archir.verify(after)
+        text = archir.to_text(after)
     expected = ROOT / target / case.name
     if os.environ.get("ARCHIR_UPDATE_GOLDEN"):
         expected.parent.mkdir(exist_ok=True)
         expected.write_text(text)
     assert text == expected.read_text()
-    assert archir.to_text(archir.parse(text)) == text  # kernel regions round-trip
+    if not text.startswith("error: "):
+        assert archir.to_text(archir.parse(text)) == text  # kernel regions round-trip
     assert archir.to_text(before) == case.read_text()  # the pass did not touch its input
 
 

@@ -55,8 +55,12 @@ def graphs(draw):
     return Module([b.graph])
 
 
+# note10-cpu groups Once-for-All MobileNetV3 units and refuses any other graph (by design)
+GENERAL = [t for t in target_names() if t != "note10-cpu"]
+
+
 @settings(max_examples=40, deadline=None)
-@given(graphs(), st.sampled_from(target_names()))
+@given(graphs(), st.sampled_from(GENERAL))
 def test_fusion_is_a_partition_and_selection_is_deterministic(m, target):
     fused = fuse(m, target)
     archir.verify(fused)  # contiguous kernel regions, operands defined before use

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from archir.builder import GraphBuilder
@@ -65,6 +63,3 @@ class Splicer:
 def single_use(users: dict, v: Value) -> bool:
     return len(users.get(v, ())) == 1
 
-
-def users_of(users: dict, v: Value) -> Sequence[Operation]:
-    return [op for op, _ in users.get(v, ())]

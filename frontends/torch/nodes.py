@@ -22,6 +22,8 @@ def op_name(node: fx.Node) -> str:
         return "getitem"
     if isinstance(node.target, torch._ops.OpOverload):
         return str(node.target)
+    if isinstance(node.target, torch._ops.HigherOrderOperator):
+        return f"torch.{node.target.name()}"
     return getattr(node.target, "__qualname__", None) or str(node.target)
 
 
@@ -87,7 +89,7 @@ def source_line(node: fx.Node) -> str:
     frames = _FRAME.findall(trace)
     if not frames:
         return ""
-    own = [f for f in frames if not f[0].startswith(_TORCH_DIR)]
+    own = [f for f in frames if not f[0].startswith((_TORCH_DIR, "<"))]  # "<": generated code
     filename, line = (own or frames)[-1]
     return f"{short_path(filename)}:{line}"
 

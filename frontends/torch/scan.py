@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import torch
 from torch import fx
 
 from archir.frontends.errors import FrontendError
@@ -17,12 +18,14 @@ def scan(graph: fx.Graph, cx) -> None:
     counts: Counter[tuple[str, str]] = Counter()
     first: dict[tuple[str, str], str] = {}
     for node in graph.nodes:
-        if node.op in ("placeholder", "output") or node in cx.constants:
-            continue
+        if node.op in ("placeholder", "output", "get_attr") or node in cx.constants:
+            continue  # get_attr: the nested graphs of a higher-order op, reported with it
         name = op_name(node) if node.op == "call_function" else f"{node.op} {node.target}"
         reason = ""
         entry = lookup(name) if node.op == "call_function" else None
-        if entry is None:
+        if isinstance(node.target, torch._ops.HigherOrderOperator):
+            reason = "control flow or a nested graph; archir lowers one static graph"
+        elif entry is None:
             reason = "no converter"
         elif entry.check is not None:
             reason = entry.check(cx, bind(node)) or ""

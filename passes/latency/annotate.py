@@ -20,6 +20,7 @@ from archir.passes.latency.kernel_features import kernel_item
 from archir.passes.latency.kernel_keys import regions
 from archir.passes.latency.kernel_predictor import WEIGHT_BYTES, KernelPredictor, MissingKernelModel
 from archir.passes.latency.kernel_registry import load_predictor
+from archir.passes.latency.lut_ir import annotate_lut, is_lut_target, predict_latency_lut
 from archir.passes.targets import compile_for, get_target
 from archir.types import ParamRef
 
@@ -132,6 +133,8 @@ def predict_latency(module: Module, target: str, *, predictor: KernelPredictor |
     ``force`` accepts a predictor trained on another device or runtime version.
     ``model``: "analytic" or "trained"; by default the target's own latency-model kind.
     """
+    if is_lut_target(target) and not model:  # imported per-unit tables (note10-cpu), not kernels
+        return predict_latency_lut(module, target, predictor)
     if predictor is None and use_analytic(target, model):
         return predict_latency_analytic(module, target).ms
     p = predictor if isinstance(predictor, KernelPredictor) else load_predictor(target, predictor,
@@ -160,6 +163,9 @@ class AnnotateLatency(Pass):
             if _fused_regions(module, self.target) is None:
                 raise LatencyError(f"the module has no kernels; run fuse{{target={self.target}}},"
                                    f"select-kernels{{target={self.target}}} first")
+            if is_lut_target(self.target) and not self.model:  # labelled latency_source = "imported"
+                annotate_lut(module, self.target, self.predictor or None)
+                return True
             if not self.predictor and use_analytic(self.target, self.model):
                 annotate_analytic(module, self.target)  # labelled latency_source = "analytic"
                 return True

@@ -6,7 +6,7 @@ import importlib
 
 from archir.passes.targets.spec import Target
 
-_FAMILIES = ("adreno", "mali", "tflite_cpu", "ort_cpu", "torch_eager")
+_FAMILIES = ("adreno", "mali", "tflite_cpu", "ort_cpu", "torch_eager", "note10")
 _cache: dict[str, Target] = {}
 
 

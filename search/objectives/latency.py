@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from archir.frontends.spaces.space import Space
-from archir.search.atomic_write import write_atomically
+from archir.passes.latency.lut_cache import note10_predictor  # noqa: F401  (re-exported)
 from archir.search.candidate import Candidate
 from archir.search.objectives.base import Measure, register
 
@@ -82,34 +80,3 @@ def note10_latency_ms(space: Space, assignment: Mapping[str, Any], predictor: st
     net = OfaSubnet(assignment["resolution"], depths, tuple(assignment[f"{b}.kernel"] for b in present),
                     tuple(assignment[f"{b}.expand"] for b in present))
     return float(sum(note10_predictor(predictor).predict_keys(subnet_keys(net))))
-
-
-@lru_cache(maxsize=4)
-def note10_predictor(path: str | None = None):
-    """The Note10 LUT predictor: from ``path``, else fitted on the shipped tables (a few seconds)
-    and kept in the predictor cache, keyed by the tables' fingerprint, for the next process."""
-    from archir.passes.latency import LutPredictor, fit_measurements, note10_table_paths, read_tables
-    from archir.passes.latency.kernel_registry import predictor_home
-    from archir.passes.latency.lut_tables import fingerprint
-
-    if path is not None:
-        return LutPredictor.load(path)
-    rows = read_tables(note10_table_paths())
-    cached = predictor_home() / NOTE10 / f"lut-{fingerprint(rows)[:16]}.json"
-    if cached.exists():
-        try:
-            return LutPredictor.load(cached)
-        except (OSError, ValueError):
-            pass  # a damaged cache file is refitted and rewritten below
-    p = fit_measurements(rows)
-    _save_atomically(p, cached)
-    return p
-
-
-def _save_atomically(p, path: Path) -> None:
-    # Pool workers may fit at the same time: each writes its own file and renames it into place.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, p.save)
-    except OSError:
-        pass  # an unwritable cache only costs the next process a refit
