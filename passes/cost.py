@@ -15,8 +15,9 @@ Conventions (per sample: a symbolic dim such as the batch ``N`` counts as 1):
   elementwise ops, 2 for batch_norm, 5 for other norms, 3 for softmax, the window for pools,
   the input size for reductions and global pools): a roofline figure, not a published one.
 * Parameters come from the op declarations' ``params``, learnable ones only: batch_norm's
-  running statistics are state (torch buffers), and an integer ``parameter`` is an index
-  table, not a weight. Weight bytes count every stored tensor.
+  running statistics are state (torch buffers), and a ``parameter`` with ``trainable = false``
+  (a mask, a folded constant) or of an integer dtype (an index table) is stored, not learned.
+  Weight bytes count every stored tensor.
 * Peak activation memory walks the ops in order, allocating each result and freeing a buffer
   after its last use; reshape-like ops alias their input. A ``call`` costs what its callee costs.
 """
@@ -186,7 +187,8 @@ def _param_counts(op: Operation, ins, a) -> tuple[int, int]:
     if kind == "parameter":
         dtype = a["dtype"]
         n = _count(shapes["value"])
-        return (n if dtype.is_float else 0), n * dtype.itemsize
+        learned = dtype.is_float and a.get("trainable", True)
+        return (n if learned else 0), n * dtype.itemsize
     buffers = _BUFFERS.get(kind, ())
     out = op.results[0].type.dtype  # weights are stored in the dtype the op computes in
     default_size = out.itemsize if out.is_float else 4

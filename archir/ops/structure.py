@@ -6,7 +6,7 @@ declarations have no local inference; the verifier checks them against the modul
 
 from __future__ import annotations
 
-from archir.attrs import DIMS, DTYPE, FLOAT, STR, SYM, Attr
+from archir.attrs import BOOL, DIMS, DTYPE, FLOAT, STR, SYM, Attr
 from archir.opdef import declare
 from archir.types import DType, SymbolRef, TensorType
 
@@ -17,7 +17,10 @@ declare(
 )
 declare(
     "parameter", "", lambda ins, a: (TensorType(a["dtype"], a["shape"]),), family="constant",
-    attrs={"shape": Attr(DIMS), "dtype": Attr(DTYPE, DType.F32)},
+    attrs={"shape": Attr(DIMS), "dtype": Attr(DTYPE, DType.F32),
+           "trainable": Attr(BOOL, True, doc="false: a stored tensor such as a mask, an index "
+                                             "table or a folded constant (a PyTorch buffer), "
+                                             "not counted as a parameter")},
     params=lambda ins, a: {"value": a["shape"]},
     doc="a learned or stored tensor (positional embeddings, class tokens, tables)",
 )

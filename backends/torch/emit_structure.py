@@ -19,10 +19,11 @@ def _parameter(e: Emit) -> str:
     if not t.is_static:
         raise e.fail(f"a parameter needs a static shape, got {t}")
     shape = e.shape(t.shape)
-    if t.dtype.is_float:
+    if t.dtype.is_float and e.op.attrs.get("trainable", True):
         # no PyTorch default exists for a bare tensor; 0.02 is the usual transformer init
         init = f"nn.init.trunc_normal_(torch.empty({shape}{e.dtype_kw(t.dtype)}), std=0.02)"
         return e.submodule(f"nn.Parameter({init})", {"value": ""})
+    # a stored tensor (trainable = false, or an index table): a buffer in the state dict
     return e.buffer(f"torch.zeros({shape}, dtype={TORCH_DTYPE[t.dtype]})", persistent=True)
 
 

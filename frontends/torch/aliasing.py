@@ -62,6 +62,22 @@ def constant_nodes(ep: ExportedProgram) -> set[fx.Node]:
     return const
 
 
+def learned_nodes(ep: ExportedProgram, const: set[fx.Node]) -> set[fx.Node]:
+    """The constant nodes that hold or are computed from learned parameters (nn.Parameter),
+    as opposed to buffers and literals alone: lowering keeps the parameter a trainable
+    ``parameter`` and the computation on it as IR ops, rather than folding it into a stored
+    tensor."""
+    params = {spec.arg.name for spec in ep.graph_signature.input_specs
+              if spec.kind == InputKind.PARAMETER and hasattr(spec.arg, "name")}
+    learned = {node for node in ep.graph.nodes
+               if node.op == "placeholder" and node in const and node.name in params}
+    for node in ep.graph.nodes:
+        if (node.op == "call_function" and node in const and packet(node) not in _METADATA_ONLY
+                and any(a in learned for a in node.all_input_nodes)):
+            learned.add(node)
+    return learned
+
+
 def alias_root(node: fx.Node) -> fx.Node:
     """The node whose storage ``node`` shares (itself when it is not a view or an in-place op)."""
     while (is_view(node) or is_inplace(node)) and node.args and isinstance(node.args[0], fx.Node):

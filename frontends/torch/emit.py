@@ -34,8 +34,10 @@ class Emitter:
     def cast(self, x: Value, dtype: DType) -> Value:
         return x if x.type.dtype == dtype else self.op("cast", x, dtype=dtype)
 
-    def array(self, value: np.ndarray, dtype: DType, name: str | None = None) -> Value:
-        """A stored tensor: a ``parameter`` op holding ``value`` (a scalar becomes a constant)."""
+    def array(self, value: np.ndarray, dtype: DType, name: str | None = None,
+              trainable: bool = False) -> Value:
+        """A stored tensor: a ``parameter`` op holding ``value`` (a scalar becomes a constant);
+        ``trainable`` for a learned one (an nn.Parameter), else a buffer, mask or folded value."""
         value = np.asarray(value)
         if value.dtype != numpy_dtype(dtype):
             value = value.astype(numpy_dtype(dtype))
@@ -43,6 +45,13 @@ class Emitter:
             return self.scalar(float(value), dtype)
         saved, self.name = self.name, name or self.name
         try:
-            return self.op("parameter", shape=value.shape, dtype=dtype, weights={"value": value})
+            return self.op("parameter", shape=value.shape, dtype=dtype, weights={"value": value},
+                           **trainable_attr(trainable))
         finally:
             self.name = saved
+
+
+def trainable_attr(trainable: bool) -> dict[str, bool]:
+    """The ``parameter`` op's ``trainable`` attribute, written only when false (its default is
+    true)."""
+    return {} if trainable else {"trainable": False}

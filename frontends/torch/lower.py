@@ -59,7 +59,7 @@ def lower_program(ep: ExportedProgram, *, weights: bool = True,
                if spec.target is not None and hasattr(spec.arg, "name")}
     names = {node: targets[node.name] for node in ep.graph.nodes
              if node.op == "placeholder" and node.name in targets}
-    cx = Lowering(builder, const, names)
+    cx = Lowering(builder, const, names, aliasing.learned_nodes(ep, const))
     scan(ep.graph, cx)
     convert_program(ep, cx)
     g = builder.graph
