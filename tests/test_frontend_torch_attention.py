@@ -279,10 +279,32 @@ def test_swin_t_attention():
     for att in atts:
         assert att.attrs["num_kv_heads"] == att.attrs["num_heads"]
         assert att.result.type.shape[1] == 49  # 7x7 windows
-        # relative position bias (and, for shifted windows, the window mask) as one operand
-        assert len(att.operands) == 4 and att.operands[3].owner.name == "parameter"
+        # relative position bias (and, for shifted windows, the window mask) as one operand:
+        # the learned table stays a trainable parameter, gathered by its index buffer
+        assert len(att.operands) == 4
+        (table, index), = [g.operands for g in _producers(att.operands[3]) if g.name == "gather"]
+        assert table.owner.name == "parameter" and table.owner.attrs.get("trainable", True)
+        assert table.type.shape == (169, att.attrs["num_heads"])
+        assert index.owner.attrs["trainable"] is False and index.type.dtype == archir.DType.I64
     # shifted blocks carry per-window masks; unshifted ones only the per-head bias
     assert atts[0].operands[3].type.shape == (1, 3, 49, 49)
     assert atts[1].operands[3].type.shape == (64, 3, 49, 49)
+    stored = [op.attrs.get("trainable", True) for op in _producers(atts[1].operands[3])
+              if op.name == "parameter" and op.result.type.dtype == archir.DType.F32]
+    assert sorted(stored) == [False, True]  # the window mask, and the table
     assert not ops_of(module, "softmax")
+    assert archir.cost(module).params == sum(p.numel() for p in model.parameters())
     assert_same(model, module, x)
+
+
+def _producers(v) -> list:
+    """The ops that v is computed from, v's own first."""
+    seen, todo, out = set(), [v], []
+    while todo:
+        v = todo.pop()
+        if v.owner is None or id(v.owner) in seen:
+            continue
+        seen.add(id(v.owner))
+        out.append(v.owner)
+        todo.extend(v.owner.operands)
+    return out

@@ -25,21 +25,11 @@ MODELS = torchvision.models.list_models(module=torchvision.models)
 # name -> why torchvision's published GMACs differ from archir's count by more than 2%.
 MAC_EXCEPTIONS: dict[str, str] = {}
 
-# name -> why the IR's parameter count differs from the model's (MACs still match). Not a
-# counting convention: the PyTorch frontend folds tensors computed at trace time into
-# `parameter` ops, and the IR's `parameter` cannot say whether a tensor is learned or stored.
-_FOLDED_BIAS = ("from_torch folds each window attention's relative position bias (a learned "
-                "(2w-1)^2 x heads table gathered by an index buffer) into a stored (1, heads, w^2, w^2) "
-                "`parameter`{}; the learned table is then counted w^4/(2w-1)^2 times over. Needs the "
-                "frontend to keep gather(parameter, index) and a learned/stored flag on `parameter`.")
-PARAM_EXCEPTIONS: dict[str, str] = {
-    "maxvit_t": _FOLDED_BIAS.format(""),
-    **{name: _FOLDED_BIAS.format(", and the shifted-window attention mask, computed in forward, into "
-                                 "another `parameter`") for name in ("swin_t", "swin_s", "swin_b")},
-    **{name: _FOLDED_BIAS.format(" (after its continuous-position-bias MLP over a coordinates buffer), "
-                                 "and the shifted-window mask into another `parameter`")
-       for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
-}
+# name -> why the IR's parameter count differs from the model's (MACs still match). None at
+# present: learned tensors stay trainable `parameter`s (Swin's and MaxViT's relative position
+# tables too, gathered as IR ops), while buffers and the masks computed from them are stored
+# `parameter`s with `trainable = false`, which `cost` does not count.
+PARAM_EXCEPTIONS: dict[str, str] = {}
 
 
 def _from_torch():

@@ -24,7 +24,7 @@ def sdpa(cx, a):
     mask = a["attn_mask"]
     bias = None
     if mask is not None:
-        if cx.is_const(mask) and cx.known(mask):
+        if cx.is_const(mask) and cx.known(mask) and not cx.is_learned(mask):
             bias = cx.const(mask)
             if bias.dtype != np.bool_:
                 bias = bias.astype(np.float32)

@@ -36,12 +36,13 @@ class Emitter:
 
     def array(self, value: np.ndarray, dtype: DType, name: str | None = None,
               trainable: bool = False) -> Value:
-        """A stored tensor: a ``parameter`` op holding ``value`` (a scalar becomes a constant);
-        ``trainable`` for a learned one (an nn.Parameter), else a buffer, mask or folded value."""
+        """A stored tensor: a ``parameter`` op holding ``value``; ``trainable`` for a learned one
+        (an nn.Parameter), else a buffer, a mask or a folded value (a scalar becomes a
+        ``constant``)."""
         value = np.asarray(value)
         if value.dtype != numpy_dtype(dtype):
             value = value.astype(numpy_dtype(dtype))
-        if value.ndim == 0:
+        if value.ndim == 0 and not trainable:
             return self.scalar(float(value), dtype)
         saved, self.name = self.name, name or self.name
         try:

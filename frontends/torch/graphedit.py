@@ -10,13 +10,15 @@ from archir.ir import Graph, Operation, Value
 
 
 def const_value(v: Value) -> np.ndarray | None:
-    """The value of a ``constant`` or weighted ``parameter`` op's result, else None."""
+    """The value of a ``constant`` or weighted stored ``parameter`` op's result, else None (a
+    trainable parameter is learned: its value is not a constant to fold)."""
     op = v.owner
     if op is None:
         return None
     if op.name == "constant":
         return np.full(v.type.shape, op.attrs["value"], dtype=numpy_dtype(op.attrs["dtype"]))
-    if op.name == "parameter" and op.weights and "value" in op.weights:
+    if (op.name == "parameter" and op.weights and "value" in op.weights
+            and not op.attrs.get("trainable", True)):
         return op.weights["value"]
     return None
 

@@ -57,7 +57,10 @@ def _bias_value(em: Emitter, bias: Value | np.ndarray, q: Value, batch: tuple, s
         shape = shape[:1] + (1,) + shape[1:]
     lead = shape[:-3]
     if any(d != 1 for d in lead):
-        bias = em.op("expand", layout.reshape(em, bias, shape), shape=(*batch, *shape[-3:]))
+        full = (*batch, *shape[-3:])
+        bias = layout.reshape(em, bias, shape)
+        if tuple(bias.type.shape) != full:
+            bias = em.op("expand", bias, shape=full)
         return layout.reshape(em, bias, (prod(batch), *shape[-3:]))
     return layout.reshape(em, bias, (1, *shape[-3:]))
 
