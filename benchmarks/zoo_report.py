@@ -5,7 +5,10 @@ weights, eval mode, fixed seed; all-zero parameters such as ViT's head are given
 so that the numeric checks are not vacuous): lower with ``archir.from_torch``, verify, round-trip
 through text, then compare the original's output with ``archir.to_torch(module)`` and with
 ``archir.to_onnx(module)`` run in onnxruntime (CPU, one thread). A model passes when both agree
-with the original within ``np.allclose(rtol=1e-4, atol=1e-5)``. The table goes to docs/zoo.md
+with the original within rtol 1e-4 / atol 1e-5 taken against the output's scale:
+max|got - want| <= atol + rtol * max|want|. (Random-weight deep residual nets reach logits of
+1e4-1e9; elementwise tolerances then fail on the logits near zero through float32 rounding alone,
+which says nothing about the lowering.) The table goes to docs/zoo.md
 (rewritten after every model, so an interrupted run leaves what it measured).
 
     .venv/bin/python benchmarks/zoo_report.py [--models resnet18,vit_b_16] [--out docs/zoo.md]
@@ -60,7 +63,14 @@ def _compare(got: np.ndarray, want: np.ndarray) -> tuple[float, bool]:
     if got.shape != want.shape:
         raise ValueError(f"output shape {tuple(got.shape)} != {tuple(want.shape)}")
     err = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
-    return err, bool(np.allclose(got, want, rtol=RTOL, atol=ATOL))
+    return err, err <= ATOL + RTOL * float(np.max(np.abs(want)))
+
+
+def _unused_params(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Parameters the eval forward never reads (auxiliary heads): they get no gradient."""
+    model.zero_grad(set_to_none=True)
+    model(x).sum().backward()
+    return sum(p.numel() for p in model.parameters() if p.grad is None)
 
 
 def _run_onnx(proto: onnx.ModelProto, x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -103,6 +113,7 @@ def check(name: str) -> dict:
         x = torch.randn(1, 3, row["size"], row["size"])
         with torch.no_grad():
             want = model(x).numpy()
+        row["ref_max"] = float(np.max(np.abs(want)))
     except Exception as e:  # noqa: BLE001
         row["errors"].append(f"build: {_error(e)}")
         return row
@@ -119,6 +130,8 @@ def check(name: str) -> dict:
         del text
         row["ops"] = module.num_ops
         row["ir_params"] = archir.cost(module).params
+        if row["ir_params"] != row["torch_params"]:
+            row["unused_params"] = _unused_params(model, x)
         row["lowered"] = True
     except Exception as e:  # noqa: BLE001
         row["errors"].append(f"lower: {_error(e)}")
@@ -181,13 +194,15 @@ def render(rows: list[dict], total: int, command: str, seconds: float) -> str:
         "`archir.verify` + text round trip (`to_text(parse(t)) == t`). The errors are the max "
         "abs difference of the logits against the original model: `archir.to_torch(module)` in "
         "torch, `archir.to_onnx(module)` in onnxruntime (CPUExecutionProvider, 1 intra-op "
-        f"thread). *pass* = both `np.allclose(rtol={RTOL:g}, atol={ATOL:g})`. *params*: "
+        f"thread). *pass* = both within `max|err| <= {ATOL:g} + {RTOL:g} * max|ref|` (tolerances "
+        "against the output's scale: random-weight deep nets reach logits of 1e4-1e9, where "
+        "elementwise tolerances fail on near-zero logits by float32 rounding alone). *params*: "
         "`archir.cost(module).params` / `sum(p.numel())` of the torch model. Lowering time is "
         "`from_torch` alone (export included).",
         "",
-        "| model | input | ops | params (archir / torch) | lower (s) | to_torch max abs err "
-        "| to_onnx max abs err | pass | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|:---:|---|",
+        "| model | input | ops | params (archir / torch) | lower (s) | max \\|ref\\| "
+        "| to_torch max abs err | to_onnx max abs err | pass | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|:---:|---|",
     ]
     for r in rows:
         ok = r.get("lowered") and r.get("torch_ok") and r.get("onnx_ok")
@@ -196,12 +211,16 @@ def render(rows: list[dict], total: int, command: str, seconds: float) -> str:
         notes = list(r["errors"])
         if r.get("external"):
             notes.append("onnx > 2 GB: run with external data")
+        if r.get("unused_params"):
+            notes.append(f"torch count includes {r['unused_params']:,} params the eval forward "
+                         f"never reads (auxiliary heads)")
         if "torch_ok" in r and not r["torch_ok"]:
             notes.append("to_torch outside tolerance")
         if "onnx_ok" in r and not r["onnx_ok"]:
             notes.append("to_onnx outside tolerance")
         note = "; ".join(notes).replace("|", "\\|")
-        lines.append(f"| {r['model']} | {r['size']} | {r.get('ops', '—')} | {params} | {lower} "
+        ref = f"{r['ref_max']:.3g}" if "ref_max" in r else "—"
+        lines.append(f"| {r['model']} | {r['size']} | {r.get('ops', '—')} | {params} | {lower} | {ref} "
                      f"| {_fmt_err(r, 'torch_err')} | {_fmt_err(r, 'onnx_err')} "
                      f"| {'yes' if ok else '**no**'} | {note} |")
     lines.append("")

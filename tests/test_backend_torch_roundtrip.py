@@ -8,11 +8,6 @@ import torchvision
 
 import archir
 
-try:
-    from archir.frontends.torch import from_torch  # noqa: F401
-except ImportError:
-    pytest.skip("archir.frontends.torch (archir.from_torch) is not written yet", allow_module_level=True)
-
 
 def _randomise_batch_norm_statistics(model: torch.nn.Module) -> None:
     """Fresh BN layers normalise by (0, 1); random statistics make a dropped BN visible."""

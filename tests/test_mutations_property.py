@@ -97,10 +97,7 @@ def test_mutated_architectures_run_in_pytorch(name, seed):
 
 
 def _onnx_backend():
-    try:
-        return archir.to_onnx
-    except ImportError as e:  # the ONNX backend is still being written in parallel
-        pytest.skip(f"archir.to_onnx is not importable yet: {e}")
+    return archir.to_onnx
 
 
 @pytest.mark.parametrize("name,seed", EMITTED)

@@ -4,7 +4,6 @@ the op declarations computes (and, where archir.to_torch exists, what it compute
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -20,7 +19,6 @@ from archir.backends.onnx.context import EmitError
 from archir.backends.onnx.registry import covered
 
 R = np.random.default_rng(0)
-HAS_TORCH_BACKEND = importlib.util.find_spec("archir.backends.torch") is not None
 
 
 def rnd(*shape, scale=0.5, positive=False):
@@ -396,7 +394,6 @@ def test_emitter_matches_pytorch(name, opset):
     _compare(run(model, *inputs), expected, tol=10.0 if "cubic" in name or "attention" in name else 1.0)
 
 
-@pytest.mark.skipif(not HAS_TORCH_BACKEND, reason="archir.to_torch (backends/torch) is not importable yet")
 @pytest.mark.parametrize("name", list(CASES))
 def test_onnx_and_torch_backends_agree(name):
     module, inputs, _ = _build(name)

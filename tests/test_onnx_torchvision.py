@@ -3,7 +3,6 @@ dynamic batch, → from_onnx → to_onnx computes what onnxruntime computes on t
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import warnings
 
@@ -68,8 +67,6 @@ def test_resnet18_round_trips_through_the_ir(resnet18, dynamo):
         np.testing.assert_allclose(expected, original, rtol=1e-3, atol=1e-4)  # the export itself
 
 
-@pytest.mark.skipif(importlib.util.find_spec("archir.backends.torch") is None,
-                    reason="archir.to_torch (backends/torch) is not importable yet")
 def test_resnet18_onnx_to_ir_to_torch_equals_torchvision(resnet18):
     module = archir.from_onnx(_export(resnet18, dynamo=False))
     rebuilt = archir.to_torch(module)

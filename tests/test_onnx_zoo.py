@@ -8,7 +8,6 @@ weights (``randomized``), where a wrong axis, padding or weight layout shows.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cached_property
 
 import numpy as np
@@ -98,8 +97,6 @@ def test_random_weights_equal_onnxruntime(zoo: Zoo):
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("archir.backends.torch") is None,
-                    reason="archir.to_torch (backends/torch) is not importable yet")
 def test_random_weights_equal_in_pytorch(zoo: Zoo):
     import torch
 

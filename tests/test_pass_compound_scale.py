@@ -152,10 +152,7 @@ def test_a_stage_that_cannot_be_repeated_is_reported():
 @pytest.mark.parametrize("name", ["efficientnet_b1", "efficientnet_b2", "efficientnet_b3"])
 def test_scaling_torchvisions_own_b0_ir(name: str):
     """The acceptance test on IR traced from torchvision (needs archir.from_torch)."""
-    try:
-        from_torch = archir.from_torch
-    except (ImportError, AttributeError) as e:
-        pytest.skip(f"archir.from_torch is not available yet: {e}")
+    from_torch = archir.from_torch
     import torch
 
     b0 = from_torch(torchvision.models.efficientnet_b0().eval(), (torch.zeros(1, 3, 224, 224),),

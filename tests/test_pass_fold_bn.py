@@ -132,10 +132,7 @@ def test_half_weighted_pairs_are_left_alone():
 
 def test_folded_network_matches_through_the_torch_backend():
     torch = pytest.importorskip("torch")
-    try:
-        from archir.backends.torch import to_torch
-    except ImportError as e:  # the backend is written in parallel
-        pytest.skip(f"archir.to_torch is not available yet: {e}")
+    from archir.backends.torch import to_torch
     m = weighted_net()
     folded = run_pipeline(m, "fold-bn", verify_each=True)
     xs = [torch.from_numpy(a) for a in _inputs(m)]

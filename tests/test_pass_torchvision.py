@@ -33,10 +33,7 @@ PARAM_EXCEPTIONS: dict[str, str] = {}
 
 
 def _from_torch():
-    try:
-        return archir.from_torch
-    except (ImportError, AttributeError) as e:
-        pytest.skip(f"archir.from_torch is not available yet: {e}")
+    return archir.from_torch
 
 
 def _build(name: str, size: int) -> tuple[torch.nn.Module, str]:

@@ -1,6 +1,5 @@
 """Runners: a search gives the same results in-process, on a spawn process pool and on Ray."""
 
-import importlib.util
 
 import pytest
 
@@ -34,7 +33,7 @@ def test_process_pool_gives_the_in_process_results(in_process):
     assert all(r.score is not None for r in in_process.records)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+# ray is a dev dependency: CI runs this test (users install it with `pip install archir[ray]`)
 def test_ray_on_a_local_instance_gives_the_in_process_results(in_process):
     import ray
 
