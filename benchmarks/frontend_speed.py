@@ -17,13 +17,12 @@ A script, not a test: ``.venv/bin/python benchmarks/frontend_speed.py [--repeat 
 from __future__ import annotations
 
 import argparse
-import gc
 import io
-import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable
+
+from cpu_timing import median_cpu_seconds
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
           "densenet121", "shufflenet_v2_x1_0", "squeezenet1_1", "regnet_y_400mf", "convnext_tiny",
@@ -34,22 +33,11 @@ _NATIVE = {"vit_": 224, "swin_": 224, "maxvit_": 224}
 def median_seconds(fn: Callable[[], object], repeats: int) -> float | None:
     """Median CPU time of ``fn``; None when it fails (the tool cannot capture the model)."""
     try:
-        fn()  # warm-up: imports, caches
+        return median_cpu_seconds(fn, repeats)
     except Exception as e:  # a tool that cannot handle a model is reported, not fatal
         print(f"  ({getattr(fn, '__name__', fn)} failed: {type(e).__name__}: {str(e)[:120]})",
               file=sys.stderr)
         return None
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.process_time()
-            fn()
-            times.append(time.process_time() - start)
-        finally:
-            gc.enable()
-    return statistics.median(times)
 
 
 def measure(name: str, repeats: int) -> dict[str, float | None]:

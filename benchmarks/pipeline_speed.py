@@ -20,34 +20,13 @@ time. The aim is
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
-import time
-from collections.abc import Callable
+
+from cpu_timing import median_cpu_seconds
 
 PIPELINE = "canonicalize,fold-bn,cost"
 MODELS = ("resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0")
 AIM = 10.0
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median CPU time of ``fn`` (this process's, all threads: other load on a shared machine
-    does not count). Like ``timeit``, the cyclic GC is off while a call is timed and runs
-    between calls, so one call does not pay for scanning the last one's garbage in a heap that
-    holds all of torch."""
-    fn()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.process_time()
-            fn()
-            times.append(time.process_time() - start)
-        finally:
-            gc.enable()
-    return statistics.median(times)
 
 
 def onnx_bytes(model, example, ir) -> tuple[bytes, str]:
@@ -91,9 +70,9 @@ def main() -> int:
         weighted = archir.from_torch(model, example)
         data, exporter = onnx_bytes(model, example, weighted)
         after = run_pipeline(arch, PIPELINE).num_ops
-        ours = median_seconds(lambda m=arch: run_pipeline(m, PIPELINE), args.repeats)
-        ours_w = median_seconds(lambda m=weighted: run_pipeline(m, PIPELINE), args.repeats)
-        theirs = median_seconds(
+        ours = median_cpu_seconds(lambda m=arch: run_pipeline(m, PIPELINE), args.repeats)
+        ours_w = median_cpu_seconds(lambda m=weighted: run_pipeline(m, PIPELINE), args.repeats)
+        theirs = median_cpu_seconds(
             lambda d=data: ort.InferenceSession(d, options, providers=["CPUExecutionProvider"]), args.repeats)
         rows.append((name, arch.num_ops, after, ours, ours_w, theirs))
         print(f"{name}: {arch.num_ops} ops -> {after}; pipeline {ours * 1e3:.1f} ms "
