@@ -99,6 +99,60 @@ def test_rules_match_onnxruntime_on_sequence_patterns(case):
     assert result.ort_kernels == launches
 
 
+def nhwc(b, v):
+    return b.transpose(v, perm=(0, 2, 3, 1))
+
+
+def nchw(b, v):
+    return b.transpose(v, perm=(0, 3, 1, 2))
+
+
+def convnext_stage(b, x):
+    """ConvNeXt's first stage: its residual starts from a transpose, so onnxruntime's transpose
+    optimizer keeps the whole stage in NHWC and the last transpose cancels the stage's next one."""
+    r = nchw(b, b.layer_norm(nhwc(b, b.relu(x))))
+    for _ in range(2):
+        h = nhwc(b, b.conv2d(r, out_channels=16, kernel=3, padding=1, groups=16))
+        h = nchw(b, b.linear(b.layer_norm(h), out_features=16))
+        r = b.add(r, b.mul(h, b.parameter(shape=(16, 1, 1))))
+    return b.layer_norm(nhwc(b, r))
+
+
+def cosine_norm(b, x):
+    """Swin V2's normalised queries: the transpose moves past mul and reduce_sum, not further."""
+    t = b.transpose(b.relu(x), perm=(0, 2, 1, 3))
+    n = b.sqrt(b.reduce_sum(b.mul(t, t), axes=(3,), keepdims=True))
+    return b.div(t, b.expand(b.clip(n, min=1e-12), shape=(1, 4, 6, 8)))
+
+
+def constant_subgraph(b, x):
+    return b.add(b.relu(x), b.mul(b.sigmoid(b.parameter(shape=(16, 1, 1))), b.constant(value=2.0)))
+
+
+def heads_undone(b, x):
+    """q, k, v already split into heads outside the attention: its own head split cancels them."""
+    def merge_heads(v):
+        return b.reshape(b.transpose(v, perm=(0, 2, 1, 3)), shape=(1, 5, 16))
+    q, k, v = merge_heads(b.mul(x, x)), merge_heads(b.relu(x)), merge_heads(b.sigmoid(x))
+    return b.attention(q, k, v, num_heads=2, num_kv_heads=2)
+
+
+GLOBAL = {  # rules that need the whole graph: name -> (build, input shape, onnxruntime's kernels)
+    "convnext-stage-in-nhwc": (convnext_stage, (1, 16, 8, 8), 22),
+    "transpose-through-reduce": (cosine_norm, (1, 6, 4, 8), 9),
+    "constant-subgraph-folds": (constant_subgraph, (1, 16, 8, 8), 2),
+    "attention-heads-undone": (heads_undone, (1, 2, 5, 8), 8),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GLOBAL))
+def test_rules_match_onnxruntime_on_global_rewrites(case):
+    fn, shape, expected = GLOBAL[case]
+    result = compare(build(fn, shape))
+    assert result.match, result.differences
+    assert result.ort_kernels == expected
+
+
 def test_impl_names_are_onnxruntime_op_types():
     m = build(lambda b, x: b.mul(x, b.sigmoid(b.relu(b.batch_norm(conv(b, x))))), (1, 16, 8, 8))
     assert [k.impl for k in kernels(compile_for(m, "ort-cpu"))] == ["FusedConv", "Sigmoid", "Mul"]
@@ -108,7 +162,7 @@ def test_impl_names_are_onnxruntime_op_types():
 
 TORCHVISION = {
     "resnet18": 64, "mobilenet_v3_small": 64, "shufflenet_v2_x0_5": 64, "efficientnet_b0": 64,
-    "densenet121": 64,
+    "densenet121": 64, "convnext_tiny": 64, "swin_v2_t": 224,
 }
 
 

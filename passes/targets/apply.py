@@ -3,6 +3,8 @@ registered passes call) and pure (``fuse``, ``select_kernels``, ... work on a cl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from archir.ir import Graph, Kernel, Module
 from archir.passes.targets.gpu_rewrites import rewrite_graph
 from archir.passes.targets.registry import get_target
@@ -50,11 +52,12 @@ def select_inplace(module: Module, target: str | Target, precision: Precision | 
         if loose:
             raise TargetPassError(f"select-kernels: @{g.name} has ops outside kernel regions "
                                   f"({', '.join(sorted(set(loose)))}); run fuse{{target={t.name}}} first")
+        gctx = replace(ctx, facts=t.analysis(g)) if t.analysis is not None else ctx
         for kernel, ops in g.kernels():
             if kernel.attrs["target"] != t.name:
                 raise TargetPassError(f"select-kernels{{target={t.name}}}: a kernel of @{g.name} was "
                                       f"fused for '{kernel.attrs['target']}'")
-            choice = t.selector(ops, ctx)
+            choice = t.selector(ops, gctx)
             kernel.attrs.update(impl=choice.impl, block=choice.block, work_group=choice.work_group,
                                 splits=choice.splits, precision=ctx.precision, storage=ctx.storage)
 

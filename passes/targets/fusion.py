@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archir.ir import Operation, Value
+from archir.ir import Graph, Operation, Value
 from archir.passes.targets.anchor import FREE_CLASSES
 from archir.passes.targets.opclass import op_class
 from archir.passes.targets.partition import Partition
@@ -10,6 +10,18 @@ from archir.passes.targets.partition import Partition
 
 def is_constant(v: Value) -> bool:
     return v.owner is not None and op_class(v.owner) == "constant"
+
+
+def constant_folded(g: Graph) -> set[Operation]:
+    """Ops that are not constants but read only constants (or ops like themselves): a runtime that
+    folds constants at load (onnxruntime) never runs them."""
+    folded: set[Operation] = set()
+    for op in g.ops:
+        if op.operands and op_class(op) != "constant" and all(
+                v.owner is not None and (op_class(v.owner) == "constant" or v.owner in folded)
+                for v in op.operands):
+            folded.add(op)
+    return folded
 
 
 def runtime_operands(op: Operation) -> list[Value]:

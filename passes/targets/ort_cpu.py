@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from archir.ir import Operation
 from archir.passes.targets.anchor import anchor_of
 from archir.passes.targets.ort_rules import CONV_ACTIVATIONS, GEMM_ACTIVATIONS, OrtFusion, launches
+from archir.passes.targets.ort_transposes import plan_transposes
 from archir.passes.targets.pair_fusion import PairFusion
 from archir.passes.targets.rulefile import shipped
 from archir.passes.targets.spec import KernelChoice, LatencyModel, SelectContext, Target
@@ -65,14 +66,17 @@ def _impl(ops: Sequence[Operation]) -> str:
 
 
 def select_ort(ops: Sequence[Operation], ctx: SelectContext) -> KernelChoice:
-    return KernelChoice(_impl(ops), splits=launches(list(ops)))
+    plan = ctx.facts
+    running = [op for op in ops if plan is None or op not in plan.folded] or list(ops)
+    return KernelChoice(_impl(running), splits=launches(list(ops), plan))
 
 
 TARGETS = {
     "ort-cpu": Target(
         name="ort-cpu", family="onnxruntime-cpu", device="this machine's CPU (1 thread)",
         runtime="onnxruntime CPU EP, ORT_ENABLE_EXTENDED", fusion=OrtFusion(), selector=select_ort,
-        precision="f32", latency=LatencyModel("measured", "profiled on this machine"), measurable="here",
+        analysis=plan_transposes, precision="f32",
+        latency=LatencyModel("measured", "profiled on this machine"), measurable="here",
         notes=("rules checked against the graph onnxruntime saves (benchmarks/ort_fusion_report.py)",),
     ),
 }
@@ -82,6 +86,7 @@ TARGETS = {
 TARGETS["ort-cpu-measured"] = Target(
     name="ort-cpu-measured", family="onnxruntime-cpu", device="this machine's CPU (1 thread)",
     runtime="onnxruntime CPU EP, ORT_ENABLE_EXTENDED", fusion=PairFusion(shipped("ort_cpu_measured.json")),
-    selector=select_ort, precision="f32", latency=LatencyModel("measured", "profiled on this machine"),
+    selector=select_ort, analysis=plan_transposes, precision="f32",
+    latency=LatencyModel("measured", "profiled on this machine"),
     measurable="here", notes=("fusion rules measured by timing op pairs (noisy: see docs/ort_fusion.md)",),
 )

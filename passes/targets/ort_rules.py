@@ -23,6 +23,7 @@ from archir.passes.targets.fusion import (
     uses,
 )
 from archir.passes.targets.opclass import op_class
+from archir.passes.targets.ort_transposes import TransposePlan, plan_transposes
 from archir.passes.targets.partition import Partition
 
 # --- links: (anchor kinds, consumer kinds, condition on (anchor, kernel ops, consumer)) -------
@@ -97,6 +98,41 @@ def _attention_splits(op: Operation) -> int:
     if op.attrs["num_kv_heads"] != op.attrs["num_heads"]:
         n += 3 * _distinct(k, v)
     return n + int(op.attrs["causal"] or op.attrs["window"] > 0 or len(op.operands) == 4)
+
+
+def cancelled_heads(op: Operation) -> list[tuple[Operation, Operation]]:
+    """The (transpose, reshape) pairs outside an attention that its head split undoes: q, k or v
+    made by reshape(transpose(x, (0, 2, 1, 3))) from x = (B, heads, S, D). to_onnx splits heads
+    with a Reshape and a Transpose; onnxruntime merges the two Reshapes into a no-op and the two
+    Transposes cancel (k's becomes a swap of the last two axes that FusedMatMul absorbs)."""
+    found = []
+    for i, v in enumerate(op.operands[:3]):
+        heads = op.attrs["num_heads"] if i == 0 else op.attrs["num_kv_heads"]
+        r = v.owner
+        if r is None or r.name != "reshape" or any(w is v for w in op.operands[:i]):
+            continue
+        t = r.operands[0].owner
+        if t is None or t.name != "transpose" or tuple(t.attrs["perm"]) != (0, 2, 1, 3):
+            continue
+        b, h, s, d = t.operands[0].type.shape
+        if h == heads and isinstance(d, int) and tuple(r.results[0].type.shape) == (b, s, h * d):
+            found.append((t, r))
+    return found
+
+
+def _heads_cancel(p: Partition, op: Operation) -> list[Operation] | None:
+    if op.name != "attention":
+        return None
+    pairs = [pair for pair in cancelled_heads(op) if all(uses(p, o.results[0]) == 1 for o in pair)]
+    return [o for pair in pairs for o in pair] + [op] if pairs else None
+
+
+def _heads_undone(ops: list[Operation]) -> int:
+    """Kernels a region saves by head splits that undo a transpose inside it: the transpose, the
+    merged Reshape and the attention's own Transpose."""
+    inside = set(ops)
+    return 3 * sum(1 for op in ops if op.name == "attention"
+                   for t, r in cancelled_heads(op) if t in inside and r in inside)
 
 
 def _adaptive_pool_splits(op: Operation) -> int:
@@ -250,33 +286,6 @@ def _slices_to_split(p: Partition, op: Operation) -> list[Operation] | None:
     return [u for _, _, u in pieces]
 
 
-_ELEMENTWISE = frozenset({"relu", "relu6", "clip", "sigmoid", "tanh", "leaky_relu", "mul", "add", "sub",
-                          "div", "exp", "neg", "abs", "sqrt"})
-
-
-def _transpose_pair(p: Partition, op: Operation) -> list[Operation] | None:
-    """The transpose optimizer: T -> elementwise ops with constant operands -> T' cancels when
-    T' undoes T (both vanish); two adjacent transposes become one."""
-    if op.name != "transpose":
-        return None
-    chain, v = [], op.operands[0]
-    while v.owner is not None and v.owner.name in _ELEMENTWISE and uses(p, v) == 1 and len(
-            runtime_operands(v.owner)) == 1:
-        chain.append(v.owner)
-        v = runtime_operands(v.owner)[0]
-    first = v.owner
-    if first is None or first.name != "transpose" or uses(p, v) != 1:
-        return None
-    p_perm, q_perm = first.attrs["perm"], op.attrs["perm"]
-    inverse = all(p_perm[q_perm[j]] == j for j in range(len(q_perm)))
-    if not inverse and chain:
-        return None
-    source = first.operands[0].owner
-    if inverse and not chain and source is not None and uses(p, first.operands[0]) == 1:
-        return [source, first, op]  # both vanish: the producer's kernel is all that runs
-    return [first, *reversed(chain), op]
-
-
 def _splits_axes(src: tuple, dst: tuple) -> bool:
     """dst only splits src's axes: consecutive dst dims multiply to each src dim in turn."""
     i, j = 0, 0
@@ -339,24 +348,26 @@ def duplicates(ops: list[Operation]) -> set[Operation]:
     return out
 
 
-def launches(ops: list[Operation]) -> int:
-    """Kernels ORT runs for one fused region: a cancelled transpose pair leaves the ops between;
-    common subexpressions run once."""
+def launches(ops: list[Operation], plan: TransposePlan | None = None) -> int:
+    """Kernels ORT runs for one fused region: common subexpressions run once; where the transpose
+    optimizer rewrote the region, its ops run one by one with the Transposes it left there."""
     twins = duplicates(list(ops))
-    real = [op for op in ops if op_class(op) not in FREE_CLASSES and op not in twins]
+    folded = plan.folded if plan is not None else frozenset()
+    real = [op for op in ops if op_class(op) not in FREE_CLASSES and op not in twins and op not in folded]
+    if plan is not None and plan.touched.intersection(real):
+        rest = [op for op in real if op.name != "transpose"]
+        return (sum(splits_of(op) for op in rest) - seams(rest) + plan.transposes_within(set(real))
+                - _heads_undone(real))
     joints = seams(real)
     if joints:
-        return sum(splits_of(op) for op in real) - joints
+        return sum(splits_of(op) for op in real) - joints - _heads_undone(real)
     transposes = [op for op in real if op.name == "transpose"]
     if len(transposes) == 2 and len(real) == 3 and real[1].name == "reshape":
         return 2  # T -> Reshape -> T: the first transpose joined the second
-    if transposes and len(transposes) < len(real) and len(real) > 2 and all(
-            op.name in _ELEMENTWISE or op.name == "transpose" for op in real):
-        return len(real) - len(transposes)
     return max(splits_of(op) for op in real) if real else 1
 
 
-TEMPLATES = (("CSE", _common_subexpressions), ("Split", _slices_to_split), ("Transpose", _transpose_pair),
+TEMPLATES = (("Heads", _heads_cancel), ("CSE", _common_subexpressions), ("Split", _slices_to_split),
              ("Reshape+Transpose", _transpose_through_reshape), ("Gelu", _erf_gelu),
              ("QuickGelu", _quick_gelu), ("SkipLayerNormalization", _skip_layer_norm),
              ("FusedMatMul", _transposed_matmul))
@@ -367,27 +378,35 @@ class OrtFusion:
     def partition(self, g: Graph) -> Partition:
         p = Partition(g)
         attach_free_ops(p)
+        plan = plan_transposes(g)
+        for op in reversed(g.ops):  # constant folding: what folds goes with the op that reads it
+            users = [u for r in op.results for u, _ in p.consumers(r)] if op in plan.folded else []
+            if users:
+                p.merge(p.group(users[0]), p.group(op))
+        for ops in plan.joins:  # ops the transpose optimizer left under one node
+            p.merge_all(list(ops))
         for _, match in TEMPLATES:
             for op in g.ops:
                 ops = match(p, op)
                 if ops and len({p.group(o) for o in ops}) == len(ops):
                     p.merge_all(ops)
         for c in g.ops:
-            self._link(p, c)
+            if c not in plan.folded:
+                self._link(p, c, plan.folded)
         return p
 
-    def _link(self, p: Partition, c: Operation) -> None:
+    def _link(self, p: Partition, c: Operation, folded: frozenset[Operation]) -> None:
         gid = p.group(c)
-        if any(o is not c and o.name not in ("constant", "parameter") for o in p.members(gid)):
-            return  # part of a template already
-        for v in runtime_operands(c):
+        templated = any(o is not c and o.name not in ("constant", "parameter") and o not in folded
+                        for o in p.members(gid))
+        for v in runtime_operands(c) if not templated else ():
             if v.owner is None or uses(p, v) != 1:
                 continue
             producer = p.group(v.owner)
             if producer == gid or group_outputs(p, producer) != [v]:
                 continue
             ops = [o for o in p.members(producer) if o.name not in ("constant", "parameter", "identity",
-                                                                   "dropout")]
+                                                                   "dropout") and o not in folded]
             anchor = ops[0]
             for anchors, consumers, cond in LINKS:
                 if anchor.name in anchors and c.name in consumers and cond(anchor, ops, c):

@@ -102,15 +102,15 @@ def ort_graph(module: Module, level: str = "extended") -> OrtGraph:
     return OrtGraph(_map(model.graph, optimized.graph, by_name), len(model.graph.node))
 
 
-def _node_ops(graph, by_name: dict[str, Operation]) -> dict[int, Operation]:
+def _node_ops(nodes, by_name: dict[str, Operation]) -> dict[int, Operation]:
     """The IR op each original ONNX node was emitted for (helpers belong to their consumer)."""
     consumers: dict[str, list[int]] = defaultdict(list)
-    for i, n in enumerate(graph.node):
+    for i, n in enumerate(nodes):
         for t in n.input:
             consumers[t].append(i)
     owner: dict[int, Operation] = {}
-    for i in reversed(range(len(graph.node))):
-        n = graph.node[i]
+    for i in reversed(range(len(nodes))):
+        n = nodes[i]
         op = next((by_name[t] for t in n.output if t in by_name), None)
         if op is None:
             op = next((owner[j] for t in n.output for j in consumers[t] if j in owner), None)
@@ -120,11 +120,22 @@ def _node_ops(graph, by_name: dict[str, Operation]) -> dict[int, Operation]:
 
 
 def _map(orig, opt, by_name: dict[str, Operation]) -> tuple[OrtKernel, ...]:
-    owner = _node_ops(orig, by_name)
-    producer = {t: i for i, n in enumerate(orig.node) for t in n.output}
-    alive = {t for n in opt.node for t in (*n.input, *n.output)} | {o.name for o in opt.output}
+    kept = {o.name for o in opt.output}
+    covered = cover(orig.node, opt.node, kept, by_name)
+    return tuple(
+        OrtKernel(f"{n.domain}.{n.op_type}" if n.domain else n.op_type, n.name, frozenset(ops))
+        for n, ops in zip(opt.node, covered)
+    )
+
+
+def cover(orig_nodes, opt_nodes, kept, by_name: dict) -> list[set[Operation]]:
+    """The IR ops each optimised node covers (nodes: anything with ``input`` and ``output`` name
+    lists; ``kept``: graph output names). Also used to replay the transpose optimizer."""
+    owner = _node_ops(orig_nodes, by_name)
+    producer = {t: i for i, n in enumerate(orig_nodes) for t in n.output}
+    alive = {t for n in opt_nodes for t in (*n.input, *n.output)} | set(kept)
     covered: list[set[Operation]] = []
-    for n in opt.node:
+    for n in opt_nodes:
         ops: set[Operation] = set()
         stack = [producer[t] for t in n.output if t in producer]
         seen: set[int] = set()
@@ -135,12 +146,12 @@ def _map(orig, opt, by_name: dict[str, Operation]) -> tuple[OrtKernel, ...]:
             seen.add(i)
             if i in owner:
                 ops.add(owner[i])
-            stack.extend(producer[t] for t in orig.node[i].input if t in producer and t not in alive)
+            stack.extend(producer[t] for t in orig_nodes[i].input if t in producer and t not in alive)
         covered.append(ops)
     # invented nodes cover what their consumers (else producers) cover
     users: dict[str, list[int]] = defaultdict(list)
     makers: dict[str, int] = {}
-    for i, n in enumerate(opt.node):
+    for i, n in enumerate(opt_nodes):
         for t in n.input:
             users[t].append(i)
         for t in n.output:
@@ -149,7 +160,7 @@ def _map(orig, opt, by_name: dict[str, Operation]) -> tuple[OrtKernel, ...]:
         changed = True
         while changed:
             changed = False
-            for i, n in enumerate(opt.node):
+            for i, n in enumerate(opt_nodes):
                 if covered[i]:
                     continue
                 if direction == "consumers":
@@ -160,7 +171,4 @@ def _map(orig, opt, by_name: dict[str, Operation]) -> tuple[OrtKernel, ...]:
                 if j is not None:
                     covered[i] = set(covered[j])
                     changed = True
-    return tuple(
-        OrtKernel(f"{n.domain}.{n.op_type}" if n.domain else n.op_type, n.name, frozenset(ops))
-        for n, ops in zip(opt.node, covered)
-    )
+    return covered

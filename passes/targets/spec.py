@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from archir.ir import Graph, Operation
 from archir.passes.targets.gpu_info import GpuInfo
@@ -30,6 +30,7 @@ class SelectContext:
     gpu: GpuInfo | None
     precision: Precision
     storage: Storage
+    facts: Any = None  # what the target's whole-graph analysis found (onnxruntime: its transpose plan)
 
 
 class FusionRules(Protocol):
@@ -64,6 +65,8 @@ class Target:
     storage: Storage = ""
     gpu: GpuInfo | None = None
     rewrites: bool = False  # the TFLite GPU delegate's graph rewrites apply before fusion
+    # a whole-graph analysis selection needs (onnxruntime's transpose optimizer is global)
+    analysis: Callable[[Graph], Any] | None = None
     notes: tuple[str, ...] = field(default=())
 
     def context(self, precision: Precision | None = None) -> SelectContext:
