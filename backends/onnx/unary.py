@@ -72,8 +72,8 @@ def gelu(em: Emitter, op: Operation, ins: list[str]) -> list[str]:
         cube = em.one("Mul", [em.one("Mul", [x, x]), x])
         inner = em.one("Add", [x, em.one("Mul", [cube, em.scalar(0.044715, t)])])
         core = em.one("Tanh", [em.one("Mul", [inner, em.scalar(math.sqrt(2 / math.pi), t)])])
-    else:  # 0.5·x·(1 + erf(x/√2))
-        core = em.one("Erf", [em.one("Mul", [x, em.scalar(1 / math.sqrt(2), t)])])
+    else:  # 0.5·x·(1 + erf(x/√2)); a Div, not a Mul by 1/√2: onnxruntime fuses only this into Gelu
+        core = em.one("Erf", [em.one("Div", [x, em.scalar(math.sqrt(2), t)])])
     half = em.one("Mul", [x, em.scalar(0.5, t)])
     return em.node("Mul", [half, em.one("Add", [core, em.scalar(1.0, t)])], em.outs(op))
 

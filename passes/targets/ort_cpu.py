@@ -32,7 +32,7 @@ ONNX_TYPE = {
     "matmul": "MatMul", "reduce_mean": "ReduceMean", "reduce_sum": "ReduceSum", "pad": "Pad",
     "resize": "Resize", "gather": "Gather", "embedding": "Gather", "erf": "Erf",
     # emitted as several nodes onnxruntime does not fuse back (see ort_rules.SPLITS)
-    "gelu": "Mul+Erf+Add (unfused)", "rms_norm": "ReduceMean+Sqrt+Div (unfused)",
+    "gelu": "Gelu", "rms_norm": "ReduceMean+Sqrt+Div (unfused)",
     "attention": "MatMul+Softmax+MatMul (decomposed)", "rsqrt": "Sqrt+Reciprocal",
     "channel_shuffle": "Reshape+Transpose+Reshape",
 }
@@ -62,6 +62,8 @@ def _impl(ops: Sequence[Operation]) -> str:
     if "transpose" in kinds and len(kinds - {"transpose", "constant", "parameter"}) >= 1:
         rest = [op for op in ops if op.name not in ("transpose", "constant", "parameter")]
         return "+".join(ONNX_TYPE.get(op.name, op.name) for op in rest)
+    if anchor.name == "gelu" and anchor.attrs["approximate"] == "tanh":
+        return "Mul+Tanh+Add (unfused)"  # onnxruntime's CPU provider has no FastGelu fusion
     return ONNX_TYPE.get(anchor.name, anchor.name)
 
 

@@ -160,7 +160,7 @@ def _roll_splits(op: Operation) -> int:
 SPLITS: dict[str, int | Callable[[Operation], int]] = {
     "hardswish": 2,  # no CPU kernel: the HardSigmoid + Mul function body runs
     "rsqrt": 2,  # Sqrt + Reciprocal
-    "gelu": lambda op: 9 if op.attrs["approximate"] == "tanh" else 5,  # not ORT's Gelu pattern
+    "gelu": lambda op: 9 if op.attrs["approximate"] == "tanh" else 1,  # erf: fused to Gelu; tanh: not
     "rms_norm": 6,
     "channel_shuffle": 3,  # Reshape, Transpose, Reshape
     "adaptive_avg_pool2d": _adaptive_pool_splits,
