@@ -108,27 +108,39 @@ original tensor names, so EXTENDED is the level the target models and this repor
 - 3-D MatMul + Add (a linear on a sequence): Reshape, Gemm, Reshape; reshapes next to it merge
   into those Reshapes. Consecutive reshapes (Reshape/Flatten then Reshape/Squeeze/Unsqueeze)
   merge into one.
-- x * Sigmoid(x): QuickGelu. x/sqrt2 -> Erf -> +1 -> *x -> *0.5: Gelu (archir's own `gelu` is
-  emitted in another order that onnxruntime does not recognise: 5 kernels).
+- x * Sigmoid(x): QuickGelu. x/sqrt2 -> Erf -> +1 -> *x -> *0.5: Gelu (`to_onnx` emits
+  archir's `gelu` in this form, so it runs as one kernel; with x * (1/sqrt2) it would not fuse.
+  The tanh form has no CPU fusion: 9 kernels).
 - Add + LayerNormalization (the add used only there): SkipLayerNormalization.
 - MatMul with a transposed operand or a scalar scale: FusedMatMul.
-- Slices that tile a tensor along one axis: one Split. A transpose that an inverse transpose
-  undoes across constant-operand elementwise ops vanishes; two transposes merge; a transpose
-  moves through a reshape that only splits axes and joins the transpose after it.
+- Slices that tile a tensor along one axis: one Split.
+- Ops that read only constants (Swin V2's relative-position MLP and logit scale) are folded
+  when the session loads: no kernel.
+- The transpose optimizer, a global pass replayed op by op (`passes/targets/ort_transposes.py`):
+  each Transpose is pushed through the op that reads it (elementwise, reduce, softmax, concat,
+  split, slice; merged into a transpose; into a reshape that only moves size-1 axes) when
+  onnxruntime's rank-based cost estimate strictly drops, and where it lands it may cancel the
+  next one. Whether it moves depends on the op's other inputs and on whether a path leads to
+  another transpose, so ConvNeXt keeps only its first stage in NHWC (its residual starts from a
+  transpose) and drops the transposes of that stage's exit, and Swin V2's cosine attention
+  carries a transpose past mul and reduce_sum. A transpose also moves through a reshape that
+  only splits axes and joins the transpose after it.
+- An attention whose q, k or v is reshape(transpose(x, (0, 2, 1, 3))) of a per-head tensor:
+  `to_onnx`'s head split undoes it, the two Reshapes merge into a no-op and the Transposes
+  cancel (k's becomes a swap that FusedMatMul absorbs).
 - Identical ops on identical inputs run once (common subexpression elimination).
 - IR ops `to_onnx` emits as several nodes count as several kernels (`splits`): hardswish
-  (HardSigmoid + Mul), rsqrt, gelu, rms_norm, channel_shuffle, roll (Split + Concat per axis),
+  (HardSigmoid + Mul), rsqrt, tanh gelu, rms_norm, channel_shuffle, roll (Split + Concat per axis),
   adaptive pooling that does not divide evenly, attention (Reshape/Transpose per distinct input,
   FusedMatMul, Softmax, MatMul, ...).
 - Residual Add, standalone BatchNormalization, Relu after an Add: not fused at this level.
 
 ## Known gaps
 
-onnxruntime's transpose optimizer is a global pass: in ConvNeXt it keeps the residual stream
-of a stage in NHWC and drops the transpose pair at each stage transition (archir counts those
-2 kernels); in Swin V2 it moves the transposes of the cosine attention into neighbouring
-nodes. archir models only its local cases (cancelling pairs, merging neighbours, moving
-through a splitting reshape).
+The transpose replay treats each IR op as one node, so it never pushes a transpose into an op
+that `to_onnx` emits as several nodes (silu, layer norm, rms norm, ...), and it has no handlers
+for Squeeze, Unsqueeze, ArgMax, Pad or Tile. Where the table below says *match*, these
+simplifications did not change the graph.
 """
 
 

@@ -10,6 +10,7 @@ from archir.passes import (  # noqa: F401  (each module registers its pass)
     compound_scale,
     cost,
     fold_bn,
+    inline,
     set_input_shape,
 )
 from archir.passes.base import PASSES, Pass, PassContext, PassError, register

@@ -83,19 +83,12 @@ def lookup_pass(name: str) -> type[Pass] | None:
         load_providers()
     return PASSES.get(name)
 
-# Packages whose passes register on import. They are imported when a pipeline is parsed, not
-# with archir.passes itself: targets and latency predictors pull in their own dependencies
-# (lightgbm), and they import the pass infrastructure (no cycle at import time).
-PASS_PACKAGES = ("archir.passes.targets", "archir.passes.latency")
-
 
 def all_passes() -> dict[str, type[Pass]]:
-    """The registry with every pass package imported."""
-    import importlib
-
-    for package in PASS_PACKAGES:
-        importlib.import_module(package)
+    """The registry with every provider's passes loaded."""
+    load_providers()
     return PASSES
+
 
 P = TypeVar("P", bound=type[Pass])
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from archir.frontends.spaces.inline import inline_calls
 from archir.frontends.spaces.space import Space
 from archir.ir import Module
+from archir.passes.inline import inline_calls
 from archir.structural import structural_hash
 
 DEDUPE_MODES = ("hash", "assignment", "none")

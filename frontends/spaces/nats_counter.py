@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 
-from archir.frontends.spaces.inline import inline_calls
 from archir.ir import Module
+from archir.passes.inline import inline_calls
 
 _BUFFERS = {"running_mean", "running_var"}
 

@@ -98,7 +98,7 @@ class Space:
         module = specialize_ir(self.module, self.ir_assignment(assignment))
         module = self.apply_extra(module, assignment)
         if flat:
-            from archir.frontends.spaces.inline import inline_calls
+            from archir.passes.inline import inline_calls
 
             module = inline_calls(module)
         return module

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from archir.ir import Graph, Operation, Value
 from archir.passes.targets.fusion import constant_folded
+from archir.passes.targets.node_cover import cover
 from archir.passes.targets.opclass import op_class
-from archir.passes.targets.ort_truth import cover
 
 Perm = tuple[int, ...]
 
@@ -38,7 +38,7 @@ _SIMPLE = Handler("all")
 HANDLERS: dict[str, Handler] = {
     **{k: _SIMPLE for k in ("relu", "sigmoid", "tanh", "exp", "log", "sqrt", "neg", "abs", "erf", "sin",
                             "cos", "reciprocal", "floor", "ceil", "sign", "softplus", "hardsigmoid",
-                            "hardswish", "leaky_relu", "cast", "identity")},
+                            "hardswish", "leaky_relu", "cast")},
     **{k: Handler("non_scalar") for k in ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
                                           "equal", "less", "greater", "where")},
     **{k: Handler("first") for k in ("clip", "relu6", "softmax", "log_softmax", "split", "slice")},
@@ -90,7 +90,8 @@ class _Node:
 
 @dataclass(frozen=True)
 class TransposePlan:
-    """What the optimizer did, in IR terms."""
+    """What onnxruntime's load-time passes (constant folding, then the transpose optimizer) did,
+    in IR terms."""
 
     folded: frozenset[Operation] = field(default_factory=frozenset)  # constant folding removes these
     joins: tuple[frozenset[Operation], ...] = ()  # IR ops one surviving node covers (two or more)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from archir.builder import GraphBuilder
 from archir.errors import VerifyError
-from archir.frontends.spaces.inline import inline_calls
 from archir.ir import Graph, Module, Operation, Value
 from archir.passes.cleanup import eliminate_dead_code
+from archir.passes.inline import inline_calls
 from archir.specialize import infer_types
 from archir.verifier import verify
 

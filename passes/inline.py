@@ -1,4 +1,4 @@
-"""Inlining cell calls: a specialised architecture as one flat @main graph.
+"""The ``inline`` pass: every cell call of a specialised architecture inlined into @main.
 
 Spaces keep cells (a stage's cell is written once and called five times); graph rewrites and
 per-op analyses want one graph where every op is a distinct site, so mutations work on the
@@ -7,7 +7,10 @@ flat form. Inlined values are named ``<call result>.<inner name>``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from archir.ir import Graph, Kernel, Module, Operation, Value
+from archir.passes.base import Pass, PassContext, PassError, register
 
 
 def inline_calls(module: Module) -> Module:
@@ -45,3 +48,20 @@ def _emit(module: Module, g: Graph, inputs: list[Value], prefix: str, ops: list[
         vmap.update(zip(op.results, new.results))
         ops.append(new)
     return [vmap[v] for v in g.outputs]
+
+
+@register
+@dataclass(frozen=True)
+class Inline(Pass):
+    name = "inline"
+    summary = "inline every cell call into @main (a flat graph; choices must be specialised first)"
+
+    def run(self, module: Module, ctx: PassContext) -> bool:
+        if len(module.graphs) == 1:
+            return False
+        try:
+            flat = inline_calls(module)
+        except ValueError as e:
+            raise PassError(f"{self.name}: {e}") from None
+        module.graphs = flat.graphs
+        return True
