@@ -397,6 +397,7 @@ class OrtFusion:
 
     def _link(self, p: Partition, c: Operation, folded: frozenset[Operation]) -> None:
         gid = p.group(c)
+        # a template's region takes no LINKS (ORT fuses each node once); ReshapeFusion still joins
         templated = any(o is not c and o.name not in ("constant", "parameter") and o not in folded
                         for o in p.members(gid))
         for v in runtime_operands(c) if not templated else ():
