@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "opt": "archir.passes.cli:configure_opt",
     "cost": "archir.passes.cli:configure_cost",
     "show": "archir.passes.targets.cli:configure_show",
-    "detect-fusion": "archir.passes.targets.cli:configure_detect_fusion",
+    "detect-fusion": "archir.backends.profile.detect_cli:configure_detect_fusion",
     "profile": "archir.search.profile_cli:configure_profile",
     "predict": "archir.passes.latency.cli:configure_predict",
     "search": "archir.search.cli:configure_search",

@@ -35,8 +35,8 @@ def check(name: str) -> dict:
     import torchvision
 
     import archir
+    from archir.backends.profile.ort_compare import compare
     from archir.passes.targets import compile_for, kernels
-    from archir.passes.targets.ort_compare import compare
 
     torch.manual_seed(0)
     started = time.perf_counter()
@@ -75,13 +75,13 @@ Each torchvision classification model (random weights; input 64x64, 96x96 for in
 mapped back to the IR ops it covers by tensor names: a fused node keeps the output name of the
 last op it swallowed and the names in between vanish, so walking back through vanished tensors
 finds what it absorbed; nodes onnxruntime invents (the Reshape-Gemm-Reshape around a 3-D
-MatMul+Add) count for what their consumers cover (`passes/targets/ort_truth.py`).
+MatMul+Add) count for what their consumers cover (`backends/profile/ort_truth.py`).
 
 *archir kernels* is what the `ort-cpu` target launches (`fuse` then `select-kernels`, summing
 `splits`, i.e. IR ops that onnxruntime runs as several nodes count as several). *match* means
 the same number of kernels and the same grouping: every group of IR ops onnxruntime runs
 together is covered by archir kernels lying wholly inside it that launch as many kernels
-(`passes/targets/ort_compare.py`). Constants, identities and dropout are left out on both
+(`backends/profile/ort_compare.py`). Constants, identities and dropout are left out on both
 sides (onnxruntime folds them away).
 
 *measured rules* is the kernel count of `ort-cpu-measured`: the same runtime with the pair

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from archir import GraphBuilder, Module, TensorType
+from archir.backends.profile.ort_compare import compare
 from archir.passes.targets import compile_for, kernels
-from archir.passes.targets.ort_compare import compare
 
 pytest.importorskip("onnxruntime")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import archir
+from archir.backends.profile.detect import Store, Timing, decide, detect
 from archir.cli import main
 from archir.passes.targets import compile_for, get_target, kernels
-from archir.passes.targets.detect import Store, Timing, decide, detect
 from archir.passes.targets.pair_fusion import PairFusion
 from archir.passes.targets.rulefile import load_rules, parse_rules
 from archir.passes.targets.show import html_page

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archir.backends.profile.ort_truth import ort_graph
 from archir.ir import Module, Operation
 from archir.passes.targets.anchor import FREE_CLASSES
 from archir.passes.targets.apply import compile_for
 from archir.passes.targets.fusion import constant_folded
 from archir.passes.targets.opclass import op_class
 from archir.passes.targets.ort_rules import duplicates
-from archir.passes.targets.ort_truth import ort_graph
 
 
 @dataclass

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archir import GraphBuilder, Module, TensorType
+from archir.backends.onnx import to_onnx
 from archir.ir import Value
 
 ALPHA = 0.5
@@ -84,8 +85,6 @@ def time_module(module: Module, warmup: int = 5, repeats: int = 30) -> Timing:
     """Median (and MAD spread) of single runs on onnxruntime, one thread, ORT_ENABLE_EXTENDED."""
     import numpy as np
     import onnxruntime as ort
-
-    from archir.backends.onnx import to_onnx
 
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED

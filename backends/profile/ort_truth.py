@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from archir.backends.onnx import to_onnx
 from archir.ir import Module, Operation
 from archir.passes.targets.node_cover import cover
 from archir.printer import print_module
@@ -82,8 +83,6 @@ def _session(model_path: Path, level: str, out_path: Path, external: bool = Fals
 def ort_graph(module: Module, level: str = "extended") -> OrtGraph:
     """The kernels onnxruntime (CPU EP) runs for ``module``'s main graph at ``level``."""
     import onnx
-
-    from archir.backends.onnx import to_onnx
 
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
