@@ -138,7 +138,7 @@ original tensor names, so EXTENDED is the level the target models and this repor
 ## Known gaps
 
 The transpose replay treats each IR op as one node, so it never pushes a transpose into an op
-that `to_onnx` emits as several nodes (silu, layer norm, rms norm, ...), and it has no handlers
+that `to_onnx` emits as several nodes (silu, rsqrt, rms norm, tanh gelu), and it has no handlers
 for Squeeze, Unsqueeze, ArgMax, Pad or Tile. Where the table below says *match*, these
 simplifications did not change the graph.
 """
