@@ -33,7 +33,7 @@ from archir.backends.profile.profiler import Profiler, Task
 from archir.backends.profile.runtimes import runtime_for
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import TimingPolicy
-from archir.backends.profile.training import kernel_rows, model_latencies, parsed
+from archir.backends.profile.training import kernel_rows, model_latencies, parsed, run_overhead_us
 from archir.frontends.corpus import ZOO, LoweringFailed, family_of, load_models
 from archir.passes.cost import cost
 from archir.passes.latency import predict_latency
@@ -193,10 +193,12 @@ def main() -> int:
     # 3. predictions ------------------------------------------------------------------------------
     kernel_stored = store.rows(result.device, "kernel", TARGET)
     op_stored = store.rows(result.device, "op", TARGET)
-    op_rows = kernel_rows(op_stored)
+    overhead = run_overhead_us(store, result.device, TARGET)  # off every standalone row, as in training
+    op_rows = kernel_rows(op_stored, overhead)
     op_predictor, _ = fit_kernel_predictor(TARGET, predictor.fingerprint, op_rows, (), FitParams())
     forest = NnMeterForest.fit([parsed(r).main.ops for r in kernel_stored],
-                               [r.timing.median_us for r in kernel_stored])
+                               [max(r.timing.median_us - overhead, 0.1 * r.timing.median_us)
+                                for r in kernel_stored])
     calib = [n for n in measured if n in calib_labels and n in models]
     flops = {n: cost(models[n][1]).flops for n in models}
     flops_lr = FlopsRegression.fit([flops[n] for n in calib], [measured[n] for n in calib])

@@ -196,6 +196,7 @@ class Campaign:
         if not models:
             raise RuntimeError("no corpus model could be lowered: " + "; ".join(lowering_failures))
         compiled = [(m, compile_model(m.module, s.target)) for m in models]
+        self.measure([Task.run_overhead(s.target)], end, 1, "run overhead", s.model_policy)
         corpus = collect(((m.name, c) for m, c in compiled), s.target)
         self.r.log(f"{len(corpus)} distinct kernel configurations in {len(models)} models")
         initial_end = start + s.initial_share * s.budget_s

@@ -24,8 +24,8 @@ def test_profile_measures_stores_and_trains(tmp_path, capsys):
         "SELECT scope, COUNT(*), COUNT(DISTINCT config_key) FROM measurements GROUP BY scope").fetchall()
     counts = {scope: (n, distinct) for scope, n, distinct in rows}
     assert counts["kernel"][0] == counts["kernel"][1] > 0
-    assert counts["model"] == (2, 2)  # one calibration model, measured in two passes
-    query = "SELECT config_key FROM measurements WHERE scope = 'model'"
+    assert counts["model"] == (3, 3)  # a bare session run, one calibration model in two passes
+    query = "SELECT config_key FROM measurements WHERE scope = 'model' AND kind != 'run-overhead'"
     keys = [k for (k,) in sqlite3.connect(db).execute(query)]
     assert sorted(k.split("#")[0] for k in keys) == [keys[0].split("#")[0]] * 2
     assert (tmp_path / "m.models" / "nas-bench-201_0.air").exists()  # lowered once, cached

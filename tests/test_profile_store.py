@@ -122,3 +122,24 @@ def test_this_machine_has_a_fingerprint():
     assert fp == cpu_fingerprint("onnxruntime-cpu", fp.runtime_version, 1, "opt=extended")
     with pytest.raises(ValueError, match="unknown runtime"):
         machine_fingerprint("tvm", 1)
+
+
+def test_the_bare_run_cost_comes_off_standalone_rows_and_is_not_a_model(tmp_path):
+    from archir import to_text
+    from archir.backends.profile.profiler import RUN_OVERHEAD, Task
+    from archir.backends.profile.training import kernel_rows, model_latencies, run_overhead_us
+
+    bare = Task.run_overhead("ort-cpu")
+    with MeasurementStore(tmp_path / "m.sqlite") as store:
+        dev = store.register(_fp())
+        assert run_overhead_us(store, dev, "ort-cpu") == 0.0  # never measured: nothing comes off
+        store.add(dev, "model", bare.key, target="ort-cpu", kind=RUN_OVERHEAD, label=bare.label,
+                  ir=to_text(bare.module), timing=_timing(2.5))
+        store.add(dev, "kernel", "k", target="ort-cpu", kind="relu", label="m", ir=to_text(bare.module),
+                  timing=_timing(10.0))
+        store.add(dev, "kernel", "tiny", target="ort-cpu", kind="relu", label="m", ir=to_text(bare.module),
+                  timing=_timing(2.0))
+        assert run_overhead_us(store, dev, "ort-cpu") == 2.5
+        ys = {r.key: r.y_us for r in kernel_rows(store.rows(dev, "kernel", "ort-cpu"), 2.5)}
+        assert ys == {"k": 7.5, "tiny": pytest.approx(0.2)}  # never below a tenth of the measurement
+        assert model_latencies(store, dev, "ort-cpu") == {}  # the bare run is not a model

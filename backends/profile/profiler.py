@@ -16,10 +16,14 @@ from functools import cached_property
 from archir.backends.profile.runtimes import Runtime
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import Timing, TimingPolicy, time_runs
+from archir.builder import GraphBuilder
 from archir.ir import Module
 from archir.passes.latency.kernel_module import KernelConfig
 from archir.printer import to_text
 from archir.structural import structural_hash
+from archir.types import TensorType
+
+RUN_OVERHEAD = "run-overhead"  # the kind of the model row that times a bare session run
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,14 @@ class Task:
         if repeat:
             task.__dict__["key"] = f"{structural_hash(module)}#{repeat}"
         return task
+
+    @classmethod
+    def run_overhead(cls, target: str) -> Task:
+        """A session that does next to nothing (one relu on one element): what every standalone
+        measurement pays per run and a kernel inside a model does not."""
+        b = GraphBuilder("main")
+        b.ret(b.relu(b.arg(TensorType("f32", (1,)), "x")))
+        return cls("model", Module([b.graph]), RUN_OVERHEAD, "run overhead", target)
 
     @classmethod
     def of_config(cls, cfg: KernelConfig, scope: str, label: str, target: str) -> Task:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from archir.backends.profile.profiler import RUN_OVERHEAD
 from archir.backends.profile.store import MeasurementStore, Row
 from archir.ir import Module
 from archir.parser import parse
@@ -32,8 +33,18 @@ def module_items(module: Module) -> tuple:
     return tuple(kernel_item(ops) for _, ops in module.main.kernels())
 
 
-def kernel_rows(rows: list[Row]) -> list[TrainRow]:
-    return [TrainRow(r.key, kernel_item(parsed(r).main.ops), r.timing.median_us) for r in rows]
+def kernel_rows(rows: list[Row], overhead_us: float = 0.0) -> list[TrainRow]:
+    """Training rows from standalone measurements, less the session's own per-run cost (a
+    kernel inside a model does not pay it; never more than 90% of a row goes)."""
+    return [TrainRow(r.key, kernel_item(parsed(r).main.ops), max(r.timing.median_us - overhead_us,
+                                                                  0.1 * r.timing.median_us))
+            for r in rows]
+
+
+def run_overhead_us(store: MeasurementStore, device: str, target: str) -> float:
+    """The measured cost of a bare session run on this device (0 when it was never measured)."""
+    runs = [r.timing.median_us for r in store.rows(device, "model", target) if r.kind == RUN_OVERHEAD]
+    return statistics.median(runs) if runs else 0.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ def model_latencies(store: MeasurementStore, device: str, target: str) -> dict[s
     """Per model (key without the pass suffix): a row and the median of its passes' medians."""
     passes: dict[str, list[Row]] = {}
     for r in store.rows(device, "model", target):
+        if r.kind == RUN_OVERHEAD:
+            continue
         passes.setdefault(r.key.split("#")[0], []).append(r)
     return {k: (rows[0], statistics.median(r.timing.median_us for r in rows)) for k, rows in passes.items()}
 
@@ -67,7 +80,10 @@ def train(store: MeasurementStore, device: str, target: str, *, calibration_labe
     stored = store.rows(device, scope, target)
     if not stored:
         raise ValueError(f"{store.path}: no {scope} measurements for target '{target}' on device {device}")
-    rows = kernel_rows(stored)
+    overhead = run_overhead_us(store, device, target)
+    rows = kernel_rows(stored, overhead)
+    if overhead:
+        notes = (*notes, f"a bare session run ({overhead:.2f} µs) taken off every standalone measurement")
     models = []
     if scope == "kernel":
         models = [m.row for m in model_rows(store, device, target, calibration_labels)]
