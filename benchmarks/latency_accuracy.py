@@ -12,7 +12,8 @@
    per-op predictions without fusion (a predictor trained on single-op measurements) and an
    nn-Meter-style random forest (its kernel types and features, LightGBM in rf mode, plain sum).
 4. Print accuracy (share within ±5% / ±10%, RMSE, RMSPE) overall, on held-out families and on
-   models none of whose family members were profiled, and per family.
+   models none of whose family members were profiled, and per family; with an ablation: the
+   same predictor trained without taking the bare session run's cost off standalone rows.
 
 A benchmark, not a test: it measures this machine, which other jobs may be sharing.
 """
@@ -33,7 +34,7 @@ from archir.backends.profile.profiler import Profiler, Task
 from archir.backends.profile.runtimes import runtime_for
 from archir.backends.profile.store import MeasurementStore
 from archir.backends.profile.timing import TimingPolicy
-from archir.backends.profile.training import kernel_rows, model_latencies, parsed, run_overhead_us
+from archir.backends.profile.training import kernel_rows, model_latencies, parsed, run_overhead_us, train
 from archir.frontends.corpus import ZOO, LoweringFailed, family_of, load_models
 from archir.passes.cost import cost
 from archir.passes.latency import predict_latency
@@ -203,7 +204,8 @@ def main() -> int:
     flops = {n: cost(models[n][1]).flops for n in models}
     flops_lr = FlopsRegression.fit([flops[n] for n in calib], [measured[n] for n in calib])
 
-    results: dict[str, dict[str, float]] = {k: {} for k in ("archir", "flops", "per-op", "nn-meter")}
+    results: dict[str, dict[str, float]] = {k: {} for k in ("archir", "plain", "flops", "per-op",
+                                                             "nn-meter")}
     failures: dict[str, str] = {}
     t0, c0 = time.perf_counter(), time.thread_time()
     for n in models:
@@ -216,6 +218,15 @@ def main() -> int:
             failures[n] = f"{type(e).__name__}: {e}"
             results["archir"][n] = float("inf")
     t_pred, c_pred = time.perf_counter() - t0, time.thread_time() - c0
+    # ablation: the same training, but standalone measurements keep the bare session run's cost
+    plain, _, _ = train(store, result.device, TARGET, calibration_labels=calib_labels,
+                        subtract_overhead=False)
+    for n in models:
+        if n in measured:
+            try:
+                results["plain"][n] = predict_latency(models[n][1], TARGET, predictor=plain) * 1e3
+            except Exception:  # counted as a miss, like the main predictor's failures
+                results["plain"][n] = float("inf")
     for n in models:
         if n not in measured:
             continue
@@ -237,7 +248,8 @@ def main() -> int:
         f"held-out families ({', '.join(HELD_OUT)})": [n for n in names if fam[n] in HELD_OUT],
         "models not profiled themselves": [n for n in names if n not in corpus],
     }
-    labels = {"archir": "archir kernel predictor", "flops": "FLOPs linear regression",
+    labels = {"archir": "archir kernel predictor", "plain": "  same, bare run not taken off",
+              "flops": "FLOPs linear regression",
               "per-op": "sum of per-op predictions (no fusion)", "nn-meter": "nn-Meter-style RF (sum)"}
     print()
     print(f"Latency accuracy, {TARGET}: {predictor.fingerprint.describe()}")

@@ -74,13 +74,14 @@ def model_rows(store: MeasurementStore, device: str, target: str,
 
 
 def train(store: MeasurementStore, device: str, target: str, *, calibration_labels: set[str] | None = None,
-          scope: str = "kernel", params: FitParams | None = None,
-          notes: tuple[str, ...] = ()) -> tuple[KernelPredictor, dict[str, float], list[TrainRow]]:
-    """Fit a predictor on everything the store holds for (device, target)."""
+          scope: str = "kernel", params: FitParams | None = None, notes: tuple[str, ...] = (),
+          subtract_overhead: bool = True) -> tuple[KernelPredictor, dict[str, float], list[TrainRow]]:
+    """Fit a predictor on everything the store holds for (device, target). ``subtract_overhead``:
+    take the bare session run's cost off every standalone row (False only for comparison)."""
     stored = store.rows(device, scope, target)
     if not stored:
         raise ValueError(f"{store.path}: no {scope} measurements for target '{target}' on device {device}")
-    overhead = run_overhead_us(store, device, target)
+    overhead = run_overhead_us(store, device, target) if subtract_overhead else 0.0
     rows = kernel_rows(stored, overhead)
     if overhead:
         notes = (*notes, f"a bare session run ({overhead:.2f} µs) taken off every standalone measurement")
