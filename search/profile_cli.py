@@ -15,7 +15,8 @@ from archir.backends.profile.profiler import Task
 from archir.backends.profile.timing import Timing
 from archir.frontends.corpus import SPACES, ZOO, default_models
 from archir.passes.latency.kernel_registry import default_path, predictor_home
-from archir.passes.targets import UnknownTarget, get_target, target_names
+from archir.passes.targets import target_names
+from archir.passes.targets.registry import target_for_cli
 
 
 def default_db() -> Path:
@@ -86,10 +87,8 @@ def _profile(args: argparse.Namespace) -> int:
 
     from archir.search.profile_campaign import Campaign, CampaignSettings
 
-    try:
-        target = get_target(args.target)
-    except UnknownTarget as e:
-        print(f"profile: error: {e}", file=sys.stderr)
+    target = target_for_cli(args.target, "profile: error")
+    if target is None:
         return 2
     if target.measurable == "no" or (target.measurable == "with-gpu" and not _has_gpu()):
         where = "a GPU" if target.measurable == "with-gpu" else target.device

@@ -28,12 +28,10 @@ def _detect(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from archir.backends.profile.detect import Shape, Store, detect
-    from archir.passes.targets.registry import UnknownTarget, get_target
+    from archir.passes.targets.registry import target_for_cli
 
-    try:
-        target = get_target(args.target)
-    except UnknownTarget as e:
-        print(f"archir detect-fusion: {e}", file=sys.stderr)
+    target = target_for_cli(args.target, "archir detect-fusion")
+    if target is None:
         return 2
     if target.family != "onnxruntime-cpu":
         print(f"archir detect-fusion: only onnxruntime targets can be measured here; "

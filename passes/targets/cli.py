@@ -25,14 +25,12 @@ def _show(args: argparse.Namespace) -> int:
 
     from archir.io import load
     from archir.passes.targets.apply import compile_for
-    from archir.passes.targets.registry import UnknownTarget, get_target
+    from archir.passes.targets.registry import target_for_cli
     from archir.passes.targets.show import html_page, table
     from archir.passes.targets.view import kernels
 
-    try:
-        target = get_target(args.target)
-    except UnknownTarget as e:
-        print(f"archir show: {e}", file=sys.stderr)
+    target = target_for_cli(args.target, "archir show")
+    if target is None:
         return 2
     module = load(args.file)
     if not args.no_compile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 from archir.passes.targets.spec import Target
 
@@ -37,3 +38,12 @@ def get_target(name: str | Target) -> Target:
     if target is None:
         raise UnknownTarget(f"unknown target '{name}' (known: {', '.join(target_names())})")
     return target
+
+
+def target_for_cli(name: str, prefix: str) -> Target | None:
+    """The target a command line names, or None after printing ``prefix: unknown target ...``."""
+    try:
+        return get_target(name)
+    except UnknownTarget as e:
+        print(f"{prefix}: {e}", file=sys.stderr)
+        return None
