@@ -11,6 +11,7 @@ import re
 
 from archir.attrs import format_value
 from archir.ir import KERNEL_ATTRS, Graph, Module, Operation, Value
+from archir.names import claim
 
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9_.]")
 
@@ -37,12 +38,7 @@ class Namer:
                 self._next += 1
             hint = str(self._next)
             self._next += 1
-        name, n = hint, 0
-        while name in self._taken:
-            n += 1
-            name = f"{hint}_{n}"
-        self._taken.add(name)
-        return name
+        return claim(hint, self._taken)
 
 
 def _differs(value: object, default: object) -> bool:

@@ -14,3 +14,14 @@ settings.register_profile("dev", deadline=None, max_examples=1000)
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("hypothesis_profile", default=None) is None:
         settings.load_profile("ci")
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Forward passes on a shared 2-core machine: more threads than cores only contend."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

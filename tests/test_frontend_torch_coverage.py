@@ -18,13 +18,7 @@ import archir
 MODELS = torchvision.models.list_models(module=torchvision.models)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Forward passes on a shared 2-core machine: more threads than cores only contend."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 _NATIVE = {"vit_": 224, "swin_v2_": 256, "swin_": 224, "maxvit_": 224, "inception_": 96}
 

@@ -12,6 +12,7 @@ from onnx import helper
 from archir.backends.onnx.dtypes import ONNX_TYPE, numpy_dtype
 from archir.backends.onnx.init import initial
 from archir.ir import Operation, Value
+from archir.names import claim
 from archir.types import Dim, DType, TensorType
 
 BIG = 1 << 16  # bytes
@@ -40,12 +41,7 @@ class Emitter:
 
     # names ----------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
-        name, n = base, 0
-        while name in self._taken:
-            n += 1
-            name = f"{base}_{n}"
-        self._taken.add(name)
-        return name
+        return claim(base, self._taken)
 
     def name(self, v: Value) -> str:
         return self.names[v]

@@ -6,6 +6,8 @@ import builtins
 import keyword
 import re
 
+from archir.names import claim
+
 _ILLEGAL = re.compile(r"[^A-Za-z0-9_]")
 
 # Names the generated file binds at module level or that a reader expects to mean the usual thing.
@@ -36,12 +38,7 @@ class Scope:
         self._taken = set(taken)
 
     def take(self, wanted: str) -> str:
-        name, n = wanted, 0
-        while name in self._taken:
-            n += 1
-            name = f"{wanted}_{n}"
-        self._taken.add(name)
-        return name
+        return claim(wanted, self._taken)
 
     def reserve(self, *names: str) -> None:
         self._taken.update(names)

@@ -14,6 +14,7 @@ from archir.builder import GraphBuilder
 from archir.frontends.errors import FrontendError
 from archir.frontends.onnx.dtypes import from_numpy, to_numpy
 from archir.ir import Value
+from archir.names import claim
 from archir.types import Dim, TensorType
 
 _NOT_SYMBOL = re.compile(r"[^A-Za-z0-9_]")
@@ -87,12 +88,7 @@ class Symbols:
         return self._claim("unk")
 
     def _claim(self, base: str) -> str:
-        sym, n = base, 0
-        while sym in self._taken:
-            n += 1
-            sym = f"{base}_{n}"
-        self._taken.add(sym)
-        return sym
+        return claim(base, self._taken)
 
 
 InferredShape = tuple[int | str | None, ...] | None
