@@ -23,9 +23,9 @@ class Measure(ABC):
     uses_torch: ClassVar[bool] = False
 
     @property
-    @abstractmethod
     def metrics(self) -> tuple[str, ...]:
-        """The metric names ``measure`` returns."""
+        """The metric names ``measure`` returns (one, named like the measure, unless overridden)."""
+        return (self.kind,)
 
     @abstractmethod
     def measure(self, candidate: Candidate) -> dict[str, float]: ...

@@ -36,10 +36,6 @@ class Synflow(Measure):
     uses_torch = True
     seed: int = 0
 
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return ("synflow",)
-
     def measure(self, candidate: Candidate) -> dict[str, float]:
         module = candidate.module
         model = seeded_model(module, self.seed).double().eval()  # eval: BN is the identity at init
@@ -77,10 +73,6 @@ class Naswot(Measure):
     seed: int = 0
     batch_size: int = 32
 
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return ("naswot",)
-
     def measure(self, candidate: Candidate) -> dict[str, float]:
         t = image_input(candidate.module, "naswot")
         module, n_out = with_activation_outputs(candidate.flat)
@@ -104,10 +96,6 @@ class GradNorm(Measure):
     uses_torch = True
     seed: int = 0
     batch_size: int = 64
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return ("grad_norm",)
 
     def measure(self, candidate: Candidate) -> dict[str, float]:
         module = candidate.module
