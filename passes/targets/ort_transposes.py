@@ -18,6 +18,7 @@ then maps the result back to IR ops the way ``ort_truth`` maps onnxruntime's sav
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from archir.ir import Graph, Operation, Value
 from archir.passes.targets.fusion import constant_folded
@@ -348,7 +349,18 @@ def _reshape_as_perm(src: tuple, dst: tuple) -> Perm | None:
     return tuple(perm)
 
 
+# fuse and select-kernels both need the plan of one graph: it is computed once, on the op order
+# fusion saw, and reused while the graph holds the same ops
+_PLANS: WeakKeyDictionary[Graph, tuple[frozenset[Operation], TransposePlan]] = WeakKeyDictionary()
+
+
 def plan_transposes(g: Graph) -> TransposePlan:
     """Replay onnxruntime's transpose optimizer on ``g``."""
-    return _Replay(g).run()
+    ops = frozenset(g.ops)
+    hit = _PLANS.get(g)
+    if hit is not None and hit[0] == ops:
+        return hit[1]
+    plan = _Replay(g).run()
+    _PLANS[g] = (ops, plan)
+    return plan
 
